@@ -1,0 +1,146 @@
+"""Per-image shared state, built once and read by every measure (OFIQ's ``Session``).
+
+The canonical face is the main face rotated so the eyes are level and resampled so the detector
+box is ``canonical_face_width`` px wide: every pixel measure reads this crop, so a face scanned at
+110 px and the same face at 220 px are measured alike. Region masks (face oval, eyes, nose,
+mouth, cheeks) come from the Face Mesh landmarks mapped into the crop.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from .detect import Face
+
+# MediaPipe Face Mesh topology (468-point model); see mediapipe's face_mesh_connections.py.
+FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400,
+             377, 152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67,
+             109)
+RIGHT_EYE = (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246)
+LEFT_EYE = (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466)
+RIGHT_BROW = (70, 63, 105, 66, 107, 55, 65, 52, 53, 46)
+LEFT_BROW = (300, 293, 334, 296, 336, 285, 295, 282, 283, 276)
+NOSE = (168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 98, 327, 129, 358, 48, 278, 64, 294)
+LIPS = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185)
+RIGHT_CHEEK = (117, 118, 101, 36, 205, 187, 123, 116, 111)
+LEFT_CHEEK = (346, 347, 330, 266, 425, 411, 352, 345, 340)
+CHIN = (18, 200, 199, 175, 152, 377, 400, 378, 148, 176, 149, 83, 313, 421, 201)
+
+# Regions in which occlusion is looked for; an eye region spans brow to lower lid.
+REGIONS = {
+    "right_eye": RIGHT_EYE + RIGHT_BROW,
+    "left_eye": LEFT_EYE + LEFT_BROW,
+    "nose": NOSE,
+    "mouth": LIPS,
+    "right_cheek": RIGHT_CHEEK,
+    "left_cheek": LEFT_CHEEK,
+}
+SKIN_REGIONS = ("right_cheek", "left_cheek", "nose")
+
+
+@dataclass(frozen=True)
+class CanonicalFace:
+    """The main face at canonical scale.
+
+    Attributes:
+        rgb: HxWx3 uint8 crop, eyes level, detector box ``width`` px wide.
+        grey: HxW float32 luminance (BT.601), 0-255.
+        inside: HxW bool, True where the crop shows image pixels (False = beyond the frame).
+        oval: HxW bool, face oval from the landmarks.
+        regions: name -> HxW bool mask (see ``REGIONS``).
+        box: (x, y, w, h) of the detector box in crop px.
+        to_image: 2x3 affine matrix mapping crop px back to working-image px.
+    """
+
+    rgb: np.ndarray = field(repr=False)
+    grey: np.ndarray = field(repr=False)
+    inside: np.ndarray = field(repr=False)
+    oval: np.ndarray = field(repr=False)
+    regions: dict[str, np.ndarray] = field(repr=False)
+    box: tuple[float, float, float, float]
+    to_image: np.ndarray = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything measures may read about one image.
+
+    Attributes:
+        rgb: working image (possibly reduced at decode), HxWx3 uint8.
+        scale: working px per original px.
+        faces: all faces found, best first.
+        canonical: the best face at canonical scale, or None without a face / landmarks.
+    """
+
+    rgb: np.ndarray = field(repr=False)
+    scale: float
+    faces: tuple[Face, ...]
+    canonical: CanonicalFace | None
+
+    @property
+    def face(self) -> Face | None:
+        return self.faces[0] if self.faces else None
+
+
+def build_context(rgb: np.ndarray, faces: list[Face], *, scale: float = 1.0,
+                  canonical_face_width: int, crop_margin: float) -> Context:
+    """Build the per-image context; ``crop_margin`` is the crop side / detector box width."""
+    canonical = None
+    if faces and faces[0].landmarks is not None:
+        canonical = canonical_face(rgb, faces[0], canonical_face_width, crop_margin)
+    return Context(rgb=rgb, scale=scale, faces=tuple(faces), canonical=canonical)
+
+
+def canonical_face(rgb: np.ndarray, face: Face, face_width: int, margin: float) -> CanonicalFace:
+    """Rotate ``face`` level and resample its detector box to ``face_width`` px wide."""
+    x, y, w, h = face.box
+    centre = (x + w / 2, y + h / 2)
+    zoom = face_width / w
+    size = int(round(face_width * margin))
+    matrix = cv2.getRotationMatrix2D(centre, math.degrees(face.eye_angle), zoom)
+    matrix[:, 2] += (size / 2 - centre[0], size / 2 - centre[1])
+    # Shrinking needs an area filter or aliasing adds false detail; enlarging a smooth one.
+    interpolation = cv2.INTER_AREA if zoom < 1 else cv2.INTER_LINEAR
+    if zoom < 1:
+        crop = _warp_area(rgb, matrix, size)
+    else:
+        crop = cv2.warpAffine(rgb, matrix, (size, size), flags=interpolation,
+                              borderMode=cv2.BORDER_REPLICATE)
+    ones = np.full(rgb.shape[:2], 255, np.uint8)
+    inside = cv2.warpAffine(ones, matrix, (size, size), flags=cv2.INTER_NEAREST,
+                            borderValue=0) > 0
+    points = face.landmarks[:, :2] @ matrix[:, :2].T + matrix[:, 2]
+    grey = crop.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    regions = {name: _polygon_mask(points, idx, size) for name, idx in REGIONS.items()}
+    half = face_width / 2
+    return CanonicalFace(
+        rgb=crop, grey=grey, inside=inside, oval=_polygon_mask(points, FACE_OVAL, size),
+        regions=regions, box=(size / 2 - half, size / 2 - h * zoom / 2, face_width, h * zoom),
+        to_image=cv2.invertAffineTransform(matrix),
+    )
+
+
+def _warp_area(rgb: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
+    """Warp with a shrinking similarity transform without aliasing: area-resize first, then a
+    pure rotation/translation at the target scale."""
+    zoom = math.hypot(matrix[0, 0], matrix[0, 1])
+    small = cv2.resize(rgb, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_AREA)
+    fx = small.shape[1] / rgb.shape[1]
+    fy = small.shape[0] / rgb.shape[0]
+    # Express the transform in the coordinates of the shrunken image.
+    rescaled = matrix.copy()
+    rescaled[:, 0] /= fx
+    rescaled[:, 1] /= fy
+    return cv2.warpAffine(small, rescaled, (size, size), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
+def _polygon_mask(points: np.ndarray, indices: tuple[int, ...], size: int) -> np.ndarray:
+    mask = np.zeros((size, size), np.uint8)
+    hull = cv2.convexHull(np.round(points[list(indices)]).astype(np.int32))
+    cv2.fillConvexPoly(mask, hull, 1)
+    return mask.astype(bool)

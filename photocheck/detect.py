@@ -1,0 +1,194 @@
+"""Face detection and landmarks: the only module that opens models.
+
+Detection runs MediaPipe Tasks' ``FaceDetector`` on the BlazeFace short-range model. Landmarks
+come from the Face Mesh model (``face_landmark.tflite``), which photocheck runs itself with the
+LiteRT interpreter on a crop aligned by the detector's eye keypoints, exactly as MediaPipe's own
+face-mesh graph prepares it: in mediapipe 1.2.3 the ``FaceLandmarker`` task fed this model
+returns scrambled points (see ``models/README.md``). Running it directly also saves the second
+detection pass that ``FaceLandmarker`` would make.
+
+Both are created once per :class:`FaceFinder` and released by :meth:`FaceFinder.close` (or a
+``with`` block). Never create a finder before ``fork()``: MediaPipe tasks hang in forked
+children. Create one inside each worker process instead.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+DETECTOR_MODEL = "face_detection_short_range.tflite"
+LANDMARK_MODEL = "face_landmark.tflite"
+LANDMARK_INPUT_SIZE = 192  # fixed by the Face Mesh model's input tensor
+# MediaPipe's face-mesh graph crops 1.5x the detection box, squared on its long side.
+LANDMARK_CROP_SCALE = 1.5
+
+# Indices into MediaPipe's six BlazeFace keypoints (subject's right eye first).
+KEYPOINT_RIGHT_EYE, KEYPOINT_LEFT_EYE = 0, 1
+
+
+def models_dir() -> Path:
+    """Folder holding the model files.
+
+    ``PHOTOCHECK_MODELS`` wins; then the copy packed inside an installed wheel
+    (``photocheck/models``); then ``models/`` beside the package in a source checkout.
+    """
+    override = os.environ.get("PHOTOCHECK_MODELS")
+    if override:
+        return Path(override)
+    packaged = Path(str(resources.files("photocheck"))) / "models"
+    if (packaged / DETECTOR_MODEL).is_file():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "models"
+
+
+@dataclass(frozen=True)
+class Face:
+    """One detected face, in pixels of the image that was searched.
+
+    Attributes:
+        box: (x, y, width, height) of the detector box, px; may extend past the image edge.
+        score: detector confidence, 0-1.
+        keypoints: (6, 2) BlazeFace keypoints, px: right eye, left eye, nose tip, mouth centre,
+            right ear tragion, left ear tragion (subject's left/right).
+        landmarks: (468, 3) Face Mesh points (x, y px; z relative depth, px scale), or None
+            when landmarks were not computed.
+        presence: Face Mesh face-presence probability, 0-1 (None without landmarks).
+    """
+
+    box: tuple[float, float, float, float]
+    score: float
+    keypoints: np.ndarray = field(repr=False)
+    landmarks: np.ndarray | None = field(default=None, repr=False)
+    presence: float | None = None
+
+    @property
+    def width(self) -> float:
+        return self.box[2]
+
+    @property
+    def eye_angle(self) -> float:
+        """Angle of the line from the subject's right eye to the left eye, radians (0 = level)."""
+        (rx, ry), (lx, ly) = self.keypoints[KEYPOINT_RIGHT_EYE], self.keypoints[KEYPOINT_LEFT_EYE]
+        return math.atan2(ly - ry, lx - rx)
+
+
+@dataclass(frozen=True)
+class FaceFinderOptions:
+    """How to build a :class:`FaceFinder` (mirrors MediaPipe's ``*Options`` dataclasses)."""
+
+    models: Path | None = None  # folder with the model files; None = :func:`models_dir`
+    min_detection_confidence: float = 0.3
+    max_faces: int = 5
+    landmarks: bool = True
+    num_threads: int = 1
+
+
+class FaceFinder:
+    """Owns the detector and landmark models; ``detect(rgb)`` returns faces, best first."""
+
+    def __init__(self, detector, landmarker, options: FaceFinderOptions) -> None:
+        self._detector = detector
+        self._landmarker = landmarker
+        self._options = options
+
+    @classmethod
+    def create_from_options(cls, options: FaceFinderOptions | None = None) -> FaceFinder:
+        # Imported here so that importing photocheck stays cheap and model-free.
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        options = options or FaceFinderOptions()
+        folder = Path(options.models) if options.models else models_dir()
+        for name in (DETECTOR_MODEL, LANDMARK_MODEL):
+            if not (folder / name).is_file():
+                raise FileNotFoundError(
+                    f"model file {name} not found in {folder}; see models/README.md"
+                )
+        detector = vision.FaceDetector.create_from_options(
+            vision.FaceDetectorOptions(
+                base_options=BaseOptions(model_asset_path=str(folder / DETECTOR_MODEL)),
+                running_mode=vision.RunningMode.IMAGE,
+                min_detection_confidence=options.min_detection_confidence,
+            )
+        )
+        landmarker = None
+        if options.landmarks:
+            from ai_edge_litert.interpreter import Interpreter
+
+            landmarker = Interpreter(
+                model_path=str(folder / LANDMARK_MODEL), num_threads=options.num_threads
+            )
+            landmarker.allocate_tensors()
+        return cls(detector, landmarker, options)
+
+    def detect(self, rgb: np.ndarray) -> list[Face]:
+        """Find faces in an HxWx3 uint8 RGB image; best (score x area) first; [] when none."""
+        import mediapipe as mp
+
+        if self._detector is None:
+            raise RuntimeError("FaceFinder is closed")
+        height, width = rgb.shape[:2]
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        detections = self._detector.detect(image).detections
+        faces = []
+        for detection in detections[: self._options.max_faces]:
+            box = detection.bounding_box
+            keypoints = np.array(
+                [[kp.x * width, kp.y * height] for kp in detection.keypoints], dtype=np.float32
+            )
+            face = Face(
+                box=(float(box.origin_x), float(box.origin_y), float(box.width), float(box.height)),
+                score=float(detection.categories[0].score),
+                keypoints=keypoints,
+            )
+            if self._landmarker is not None:
+                landmarks, presence = self._landmarks(rgb, face)
+                face = Face(face.box, face.score, face.keypoints, landmarks, presence)
+            faces.append(face)
+        faces.sort(key=lambda f: f.score * f.box[2] * f.box[3], reverse=True)
+        return faces
+
+    def _landmarks(self, rgb: np.ndarray, face: Face) -> tuple[np.ndarray, float]:
+        size = LANDMARK_INPUT_SIZE
+        x, y, w, h = face.box
+        side = max(w, h) * LANDMARK_CROP_SCALE
+        to_crop = _similarity((x + w / 2, y + h / 2), face.eye_angle, size / side, size)
+        crop = cv2.warpAffine(rgb, to_crop, (size, size), flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_REPLICATE)
+        tensor = (crop.astype(np.float32) * (1.0 / 255.0))[None]
+        interpreter = self._landmarker
+        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], tensor)
+        interpreter.invoke()
+        outputs = interpreter.get_output_details()
+        points = interpreter.get_tensor(outputs[0]["index"]).reshape(-1, 3).astype(np.float32)
+        logit = float(interpreter.get_tensor(outputs[1]["index"]).ravel()[0])
+        back = cv2.invertAffineTransform(to_crop)
+        xy = points[:, :2] @ back[:, :2].T + back[:, 2]
+        z = points[:, 2:3] * (side / size)
+        return np.hstack([xy, z]), 1.0 / (1.0 + math.exp(-logit))
+
+    def close(self) -> None:
+        if self._detector is not None:
+            self._detector.close()
+            self._detector = None
+        self._landmarker = None
+
+    def __enter__(self) -> FaceFinder:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _similarity(centre: tuple[float, float], angle: float, scale: float, size: int) -> np.ndarray:
+    """2x3 matrix mapping image px to a size x size crop centred on ``centre``, rotated by
+    ``-angle`` (so the eye line becomes level) and scaled by ``scale``."""
+    matrix = cv2.getRotationMatrix2D(centre, math.degrees(angle), scale)
+    matrix[:, 2] += (size / 2 - centre[0], size / 2 - centre[1])
+    return matrix

@@ -1,0 +1,338 @@
+"""Measures: pure functions on arrays, plus the table that applies them to a :class:`Context`.
+
+A measure never thresholds, never does I/O and never touches a model: it returns a raw number
+(units in its docstring) or ``None`` when it cannot be assessed on this image (for instance no
+landmarks). Deciding what a number means is the policy's job.
+
+Pixel measures read the canonical face (see ``context.py``): face rotated level and resampled to a
+fixed width, so values are comparable across face sizes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .context import SKIN_REGIONS, Context
+
+# --------------------------------------------------------------------------------------------
+# Pure functions
+# --------------------------------------------------------------------------------------------
+
+
+def laplacian_variance(grey: np.ndarray, mask: np.ndarray, *, denoise_sigma: float) -> float:
+    """Variance of the 3x3 Laplacian of ``grey`` inside ``mask``.
+
+    ``grey`` is a float 0-255 face crop at canonical scale. It is first smoothed with a Gaussian
+    of ``denoise_sigma`` px, which removes sensor noise and JPEG block edges (energy at the
+    highest frequencies) while keeping the detail that a blurry face lacks; without it, noise
+    alone makes a blurred face score as sharp.
+
+    Units: grey level squared (0-255 scale). Higher is sharper; unbounded; 0 for a flat crop.
+    Comparable only between crops at the same canonical scale and ``denoise_sigma``.
+    Reference: Pech-Pacheco et al., "Diatom autofocusing in brightfield microscopy: a
+    comparative study", ICPR 2000, doi:10.1109/ICPR.2000.903548.
+    """
+    smooth = cv2.GaussianBlur(grey, (0, 0), denoise_sigma) if denoise_sigma > 0 else grey
+    response = cv2.Laplacian(smooth, cv2.CV_32F, ksize=1)
+    values = response[mask]
+    return float(values.var()) if values.size else 0.0
+
+
+def edge_blur(grey: np.ndarray, mask: np.ndarray, *, fine_sigma: float, coarse_sigma: float,
+              edge_fraction: float) -> float:
+    """Blur of the face's strongest edges, estimated from a gradient ratio.
+
+    A step edge blurred by a Gaussian of sigma ``s`` has a peak gradient proportional to
+    ``1 / sqrt(s**2 + t**2)`` after a further smoothing by ``t``. Comparing the gradient after
+    ``fine_sigma`` and after ``coarse_sigma`` smoothing at the same edge pixel therefore gives
+    ``s`` independently of the edge's contrast (Zhuo & Sim, "Defocus map estimation from a
+    single image", Pattern Recognition 44(9), 2011, doi:10.1016/j.patcog.2011.03.009).
+    Edges are the local maxima of the coarse gradient in its top ``edge_fraction`` inside
+    ``mask``: the coarse smoothing keeps sensor noise and JPEG blocks from being chosen as edges,
+    and the fine smoothing keeps them from inflating the ratio.
+
+    Units: px at the canonical face scale (Gaussian-equivalent sigma; the median over edges).
+    Lower is sharper: about 1 for a sharp photo, 2.5+ for a clearly blurred one. NaN when the
+    crop has too few edges to judge.
+    """
+    fine = _gradient_magnitude(grey, fine_sigma)
+    coarse = _gradient_magnitude(grey, coarse_sigma)
+    peaks = (coarse >= cv2.dilate(coarse, np.ones((3, 3), np.uint8))) & mask
+    if int(peaks.sum()) < MIN_EDGE_PIXELS:
+        return float("nan")
+    strong = peaks & (coarse >= np.quantile(coarse[mask], 1.0 - edge_fraction))
+    ratio_sq = np.maximum((fine[strong] / np.maximum(coarse[strong], 1e-6)) ** 2, 1.0 + 1e-4)
+    sigma_sq = (coarse_sigma**2 - ratio_sq * fine_sigma**2) / (ratio_sq - 1.0)
+    return float(np.median(np.sqrt(np.clip(sigma_sq, 0.0, MAX_EDGE_BLUR**2))))
+
+
+MIN_EDGE_PIXELS = 10  # fewer edge pixels than this cannot support a median
+MAX_EDGE_BLUR = 10.0  # px; the ratio cannot resolve more blur than this at canonical scale
+
+
+def _gradient_magnitude(grey: np.ndarray, sigma: float) -> np.ndarray:
+    smooth = cv2.GaussianBlur(grey, (0, 0), sigma)
+    gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=1)
+    gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=1)
+    return np.hypot(gx, gy)
+
+
+def mean_level(grey: np.ndarray, mask: np.ndarray) -> float:
+    """Mean luminance inside ``mask``. Units: grey level 0-255; higher is brighter."""
+    values = grey[mask]
+    return float(values.mean()) if values.size else float("nan")
+
+
+def fraction_at_or_above(grey: np.ndarray, mask: np.ndarray, level: float) -> float:
+    """Share of ``mask`` pixels with luminance >= ``level``. Units: fraction 0-1."""
+    values = grey[mask]
+    return float((values >= level).mean()) if values.size else 0.0
+
+
+def percentile_range(grey: np.ndarray, mask: np.ndarray, low: float, high: float) -> float:
+    """Spread of luminance inside ``mask``: percentile ``high`` minus percentile ``low``.
+
+    Units: grey levels 0-255. Higher means more contrast; a faded card scores low.
+    """
+    values = grey[mask]
+    if not values.size:
+        return 0.0
+    lo, hi = np.percentile(values, (low, high))
+    return float(hi - lo)
+
+
+def anomaly_map(rgb: np.ndarray, grey: np.ndarray, skin: np.ndarray, *, window: int,
+                flat_std: float, dark_ratio: float, desaturated_ratio: float,
+                min_skin_chroma: float, clipped_level: float) -> np.ndarray:
+    """Pixels that do not look like the face's own skin or features (HxW bool).
+
+    A pixel is anomalous when it is clipped bright (glare), or when its neighbourhood is flat
+    (local standard deviation over ``window`` px below ``flat_std`` grey levels) and it is either
+    much darker than the skin (luminance below ``dark_ratio`` x skin luminance: a scratch band)
+    or much greyer than the skin (chroma below ``desaturated_ratio`` x skin chroma: a peeled,
+    silver laminate patch). Real features are either textured (eyes, brows) or coloured like
+    skin or lips, and a hijab lies outside the regions this is applied to.
+    The chroma test is skipped when the skin itself has chroma below ``min_skin_chroma``
+    (greyscale or heavily faded photo), where colour says nothing.
+    """
+    mean = cv2.blur(grey, (window, window))
+    sq_mean = cv2.blur(grey * grey, (window, window))
+    local_std = np.sqrt(np.maximum(sq_mean - mean * mean, 0.0))
+    flat = local_std < flat_std
+
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    chroma = np.hypot(lab[..., 1] - 128.0, lab[..., 2] - 128.0)
+    if skin.any():
+        skin_level = float(np.median(grey[skin]))
+        skin_chroma = float(np.median(chroma[skin]))
+    else:
+        skin_level, skin_chroma = float(np.median(grey)), float(np.median(chroma))
+    odd = grey < dark_ratio * skin_level
+    if skin_chroma >= min_skin_chroma:
+        odd |= chroma < desaturated_ratio * skin_chroma
+    return (flat & odd) | (grey >= clipped_level)
+
+
+def masked_fraction(flags: np.ndarray, mask: np.ndarray) -> float:
+    """Share of ``mask`` pixels where ``flags`` is set. Units: fraction 0-1."""
+    total = int(mask.sum())
+    return float(flags[mask].sum() / total) if total else 0.0
+
+
+def polygon_outside_fraction(polygon: np.ndarray, width: int, height: int) -> float:
+    """Share of a convex polygon's area (px, Nx2) lying outside a ``width`` x ``height`` frame.
+
+    Units: fraction 0-1; 0 when fully inside.
+    """
+    hull = cv2.convexHull(polygon.astype(np.float32))
+    total = cv2.contourArea(hull)
+    if total <= 0:
+        return 0.0
+    frame = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32)
+    inside, _ = cv2.intersectConvexConvex(hull, frame)
+    return float(max(0.0, 1.0 - inside / total))
+
+
+# --------------------------------------------------------------------------------------------
+# The measure table
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A registered measure: how to compute it from a context, its unit and direction."""
+
+    compute: Callable[[Context, Mapping[str, float], dict], float | None]
+    unit: str
+    better: str  # "higher", "lower" or "middle"
+    description: str
+
+
+def _face_only(fn):
+    """Measures of the canonical face are not assessed when there is none."""
+
+    def wrapper(ctx: Context, params: Mapping[str, float], cache: dict) -> float | None:
+        return None if ctx.canonical is None else fn(ctx, params, cache)
+
+    return wrapper
+
+
+def _sharp_mask(ctx: Context, params: Mapping[str, float]) -> np.ndarray:
+    """Face oval shrunk so the face/background edge and padding outside the frame don't count."""
+    face = ctx.canonical
+    radius = int(params["oval_erosion_px"])
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    inner = cv2.erode(face.oval.astype(np.uint8), kernel) > 0
+    return inner & face.inside
+
+
+def _anomalies(ctx: Context, params: Mapping[str, float], cache: dict) -> np.ndarray:
+    if "anomalies" not in cache:
+        face = ctx.canonical
+        skin = np.zeros_like(face.oval)
+        for name in SKIN_REGIONS:
+            skin |= face.regions[name]
+        cache["anomalies"] = anomaly_map(
+            face.rgb, face.grey, skin & face.inside,
+            window=int(params["flat_window_px"]), flat_std=params["flat_std"],
+            dark_ratio=params["dark_ratio"], desaturated_ratio=params["desaturated_ratio"],
+            min_skin_chroma=params["min_skin_chroma"], clipped_level=params["clipped_level"],
+        ) | ~face.inside
+    return cache["anomalies"]
+
+
+def _region_occlusion(name: str):
+    @_face_only
+    def compute(ctx, params, cache):
+        return masked_fraction(_anomalies(ctx, params, cache), ctx.canonical.regions[name])
+
+    return compute
+
+
+@_face_only
+def _laplacian_variance(ctx, params, cache):
+    return laplacian_variance(ctx.canonical.grey, _sharp_mask(ctx, params),
+                              denoise_sigma=params["denoise_sigma"])
+
+
+@_face_only
+def _edge_blur(ctx, params, cache):
+    return edge_blur(ctx.canonical.grey, _sharp_mask(ctx, params),
+                     fine_sigma=params["edge_fine_sigma"], coarse_sigma=params["edge_coarse_sigma"],
+                     edge_fraction=params["edge_fraction"])
+
+
+def _detection_confidence(ctx, params, cache):
+    return ctx.face.score if ctx.face else 0.0
+
+
+def _face_count(ctx, params, cache):
+    if not ctx.faces:
+        return 0.0
+    main_width = ctx.faces[0].width
+    return float(sum(1 for f in ctx.faces if f.score >= params["other_face_min_score"]
+                     and f.width >= params["other_face_min_relative_width"] * main_width))
+
+
+def _face_width_px(ctx, params, cache):
+    return ctx.face.width / ctx.scale if ctx.face else None
+
+
+def _face_outside_fraction(ctx, params, cache):
+    face = ctx.face
+    if face is None:
+        return None
+    height, width = ctx.rgb.shape[:2]
+    if face.landmarks is not None:
+        from .context import FACE_OVAL
+
+        return polygon_outside_fraction(face.landmarks[list(FACE_OVAL), :2], width, height)
+    x, y, w, h = face.box
+    corners = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
+    return polygon_outside_fraction(corners, width, height)
+
+
+@_face_only
+def _face_brightness(ctx, params, cache):
+    face = ctx.canonical
+    return mean_level(face.grey, face.oval & face.inside)
+
+
+@_face_only
+def _face_clipped_fraction(ctx, params, cache):
+    face = ctx.canonical
+    return fraction_at_or_above(face.grey, face.oval & face.inside, params["clipped_level"])
+
+
+@_face_only
+def _face_contrast(ctx, params, cache):
+    face = ctx.canonical
+    return percentile_range(face.grey, face.oval & face.inside,
+                            params["contrast_low_percentile"], params["contrast_high_percentile"])
+
+
+@_face_only
+def _eyes_occluded(ctx, params, cache):
+    anomalies = _anomalies(ctx, params, cache)
+    regions = ctx.canonical.regions
+    return min(masked_fraction(anomalies, regions["right_eye"]),
+               masked_fraction(anomalies, regions["left_eye"]))
+
+
+@_face_only
+def _features_occluded(ctx, params, cache):
+    anomalies = _anomalies(ctx, params, cache)
+    regions = ctx.canonical.regions
+    return max(masked_fraction(anomalies, regions[name])
+               for name in ("right_eye", "left_eye", "nose", "mouth"))
+
+
+@_face_only
+def _face_occluded(ctx, params, cache):
+    return masked_fraction(_anomalies(ctx, params, cache), ctx.canonical.oval)
+
+
+MEASURES: dict[str, Spec] = {
+    "laplacian_variance": Spec(_laplacian_variance, "grey^2", "higher",
+                               "Variance of the Laplacian on the denoised canonical face"),
+    "edge_blur_px": Spec(_edge_blur, "px", "lower",
+                         "Blur sigma of the strongest face edges, canonical px"),
+    "detection_confidence": Spec(_detection_confidence, "0-1", "higher",
+                                 "Face detector confidence of the main face (0 = none)"),
+    "face_count": Spec(_face_count, "count", "middle",
+                       "Faces of comparable size and confidence to the main face"),
+    "face_width_px": Spec(_face_width_px, "px", "higher",
+                          "Detector box width of the main face, original pixels"),
+    "face_outside_fraction": Spec(_face_outside_fraction, "0-1", "lower",
+                                  "Share of the face oval beyond the image frame"),
+    "face_brightness": Spec(_face_brightness, "0-255", "middle",
+                            "Mean luminance of the face oval"),
+    "face_clipped_fraction": Spec(_face_clipped_fraction, "0-1", "lower",
+                                  "Share of the face oval at or above the clipping level"),
+    "face_contrast": Spec(_face_contrast, "0-255", "higher",
+                          "Luminance percentile range of the face oval"),
+    "eyes_occluded": Spec(_eyes_occluded, "0-1", "lower",
+                          "Anomalous share of the less-covered eye region (both eyes covered)"),
+    "features_occluded": Spec(_features_occluded, "0-1", "lower",
+                              "Anomalous share of the most-covered eye/nose/mouth region"),
+    "face_occluded": Spec(_face_occluded, "0-1", "lower",
+                          "Anomalous share of the whole face oval"),
+    **{f"{name}_occluded": Spec(_region_occlusion(name), "0-1", "lower",
+                                f"Anomalous share of the {name.replace('_', ' ')} region")
+       for name in ("right_eye", "left_eye", "nose", "mouth")},
+}
+
+
+def measure_all(ctx: Context, params: Mapping[str, float],
+                names: tuple[str, ...] | None = None) -> dict[str, float | None]:
+    """Run the named measures (all by default) on one context; NaN becomes None."""
+    cache: dict = {}
+    values = {}
+    for name in names or tuple(MEASURES):
+        value = MEASURES[name].compute(ctx, params, cache)
+        values[name] = None if value is None or not np.isfinite(value) else float(value)
+    return values

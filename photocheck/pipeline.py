@@ -1,0 +1,151 @@
+"""load -> detect -> measure -> decide: the one path every command and route goes through.
+
+Only this module turns exceptions into ``error`` results: a bad input gives a result with a
+clear error code, never an exception, so a batch can go on.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .context import Context, build_context
+from .detect import FaceFinder, FaceFinderOptions
+from .errors import ErrorCode, PhotocheckError
+from .load import ImageSource, LoadedImage, load_image
+from .measures import measure_all
+from .policy import Policy
+from .schema import (Decision, ErrorInfo, FaceInfo, ImageInfo, PolicyRef, RequestReason, Result)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """A result together with the intermediate state, for drawing annotations."""
+
+    result: Result
+    image: LoadedImage | None = field(default=None, repr=False)
+    context: Context | None = field(default=None, repr=False)
+
+
+class Checker:
+    """Checks many images with one set of models. Use as a context manager, or call close().
+
+    Not safe to share between threads; create one per thread or process (never before fork).
+    """
+
+    def __init__(self, policy: Policy | str | Path | None = None, *,
+                 models: Path | None = None) -> None:
+        self.policy = policy if isinstance(policy, Policy) else Policy.load(policy)
+        processing = self.policy.processing
+        self._finder = FaceFinder.create_from_options(FaceFinderOptions(
+            models=models, min_detection_confidence=processing.min_detection_confidence,
+            max_faces=processing.max_faces,
+        ))
+
+    def check(self, source: ImageSource, *, reason: RequestReason | str = RequestReason.QUALITY,
+              path: str | None = None) -> Result:
+        """Judge one image (a path, encoded bytes, an RGB array or a PIL image)."""
+        return self.inspect(source, reason=reason, path=path).result
+
+    def inspect(self, source: ImageSource, *,
+                reason: RequestReason | str = RequestReason.QUALITY,
+                path: str | None = None) -> Inspection:
+        if path is None and isinstance(source, (str, os.PathLike)):
+            path = os.fspath(source)
+        try:
+            reason = RequestReason(reason)
+        except ValueError:
+            choices = ", ".join(r.value for r in RequestReason)
+            return Inspection(self._error(path, RequestReason.QUALITY, ErrorCode.INVALID_ARGUMENT,
+                                          f"unknown request reason {reason!r}; use {choices}"))
+        try:
+            return self._inspect(source, reason, path)
+        except PhotocheckError as exc:
+            return Inspection(self._error(path, reason, exc.code, exc.message))
+        except Exception as exc:  # a bug: report it for this input, keep the batch alive
+            log.exception("internal error while checking %s", path or "<in-memory image>")
+            return Inspection(self._error(path, reason, ErrorCode.INTERNAL,
+                                          f"internal error: {type(exc).__name__}: {exc}"))
+
+    def _inspect(self, source: ImageSource, reason: RequestReason, path: str | None) -> Inspection:
+        processing = self.policy.processing
+        image = self._load(source, processing.working_min_side)
+        faces = self._finder.detect(image.rgb)
+        if faces and faces[0].width < processing.canonical_face_width and image.scale < 1:
+            # A small face in a reduced decode: decode again at full resolution.
+            image = self._load(source, working_min_side=max(image.original_size))
+            faces = self._finder.detect(image.rgb)
+        context = build_context(image.rgb, faces, scale=image.scale,
+                                canonical_face_width=processing.canonical_face_width,
+                                crop_margin=processing.canonical_crop_margin)
+        measures = measure_all(context, self.policy.measure_params)
+        decision, reasons, findings = self.policy.decide(
+            measures, has_face=context.face is not None, request_reason=reason)
+        face = context.face
+        result = Result(
+            path=path, decision=decision, reasons=reasons, findings=findings, measures=measures,
+            face=None if face is None else FaceInfo(
+                box=tuple(round(v / image.scale, 1) for v in face.box),
+                confidence=round(face.score, 4), landmarks=face.landmarks is not None),
+            image=ImageInfo(width=image.original_size[0], height=image.original_size[1],
+                            format=image.format),
+            request_reason=reason, policy=self._policy_ref(), version=__version__,
+        )
+        return Inspection(result, image, context)
+
+    def _load(self, source: ImageSource, working_min_side: int) -> LoadedImage:
+        processing = self.policy.processing
+        return load_image(source, max_pixels=processing.max_pixels,
+                          working_min_side=working_min_side,
+                          working_max_side=processing.working_max_side)
+
+    def _policy_ref(self) -> PolicyRef:
+        return PolicyRef(name=self.policy.name, version=self.policy.version)
+
+    def _error(self, path: str | None, reason: RequestReason, code: ErrorCode,
+               message: str) -> Result:
+        return Result(path=path, decision=Decision.ERROR, reasons=(), request_reason=reason,
+                      policy=self._policy_ref(), version=__version__,
+                      error=ErrorInfo(code=code, message=message))
+
+    def close(self) -> None:
+        self._finder.close()
+
+    def __enter__(self) -> Checker:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+# One shared checker per process and policy for the one-call API. Rebuilt after a fork (MediaPipe
+# tasks created before fork() hang in the child) and closed at exit (left to the garbage
+# collector they print a traceback at interpreter shutdown).
+_shared: dict[tuple[int, str | None], Checker] = {}
+_shared_lock = threading.Lock()
+
+
+def check(source: ImageSource, *, reason: RequestReason | str = RequestReason.QUALITY,
+          policy: str | Path | None = None) -> Result:
+    """Judge one image with a process-wide checker (created on first use)."""
+    key = (os.getpid(), None if policy is None else os.fspath(policy))
+    with _shared_lock:
+        checker = _shared.get(key)
+        if checker is None:
+            checker = _shared[key] = Checker(policy)
+        return checker.check(source, reason=reason)
+
+
+@atexit.register
+def _close_shared() -> None:
+    for (pid, _), checker in list(_shared.items()):
+        if pid == os.getpid():
+            checker.close()
+    _shared.clear()

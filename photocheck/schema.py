@@ -1,0 +1,146 @@
+"""Result types: the stable JSON contract of the library, the CLI, batch files and the service.
+
+The published JSON Schema (``photocheck schema`` / ``docs/result.schema.json``) is generated
+from these models, so the two cannot drift apart. Changing a field is a schema change: bump
+``SCHEMA_VERSION``.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .errors import ErrorCode
+
+SCHEMA_VERSION = "1.0"
+
+
+class Decision(str, Enum):
+    """The verdict on a replacement request."""
+
+    ELIGIBLE = "eligible"  # replacement may be granted
+    NOT_ELIGIBLE = "not_eligible"  # photo is clear: a request on it is aesthetic and refused
+    REVIEW = "review"  # near a threshold or uncertain: a person decides
+    ERROR = "error"  # the input could not be judged (see ``error``)
+
+
+class Reason(str, Enum):
+    """Fixed vocabulary of reason codes (documented in README.md)."""
+
+    BLURRY = "blurry"
+    NO_FACE = "no_face"
+    FACE_OCCLUDED = "face_occluded"
+    FACE_CUT_OFF = "face_cut_off"
+    FACE_TOO_SMALL = "face_too_small"
+    UNDEREXPOSED = "underexposed"
+    OVEREXPOSED = "overexposed"
+    LOW_CONTRAST = "low_contrast"
+    MULTIPLE_FACES = "multiple_faces"
+    CLEAR_PHOTO = "clear_photo"
+    POLICY_HIJAB = "policy_hijab"
+    POLICY_APPEARANCE_CHANGE = "policy_appearance_change"
+    POLICY_VERIFICATION_FAILED = "policy_verification_failed"
+
+
+class RequestReason(str, Enum):
+    """Why the citizen asks for a new photo."""
+
+    QUALITY = "quality"  # the photo is blurry or the face not visible: tested
+    HIJAB = "hijab"  # now wears a hijab: eligible by policy
+    APPEARANCE_CHANGE = "appearance_change"  # surgery, accident: eligible by policy
+    VERIFICATION_FAILED = "verification_failed"  # face verification failed at a service
+
+    @property
+    def policy_reason(self) -> Reason | None:
+        return _POLICY_REASONS.get(self)
+
+
+_POLICY_REASONS = {
+    RequestReason.HIJAB: Reason.POLICY_HIJAB,
+    RequestReason.APPEARANCE_CHANGE: Reason.POLICY_APPEARANCE_CHANGE,
+    RequestReason.VERIFICATION_FAILED: Reason.POLICY_VERIFICATION_FAILED,
+}
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Finding(_Frozen):
+    """One rule that fired: the evidence behind a reason."""
+
+    reason: Reason
+    outcome: Literal["eligible", "review"]
+    measure: str = Field(description="Name of the measure the rule tests")
+    value: float | None = Field(description="Measured value; null when it could not be assessed")
+    threshold: float | None = Field(description="The threshold crossed; null when not assessed")
+    comparison: Literal["<", ">", "not_assessed"]
+
+
+class FaceInfo(_Frozen):
+    """The main face, in pixels of the original (EXIF-oriented) image."""
+
+    box: tuple[float, float, float, float] = Field(description="x, y, width, height in px")
+    confidence: float = Field(ge=0, le=1, description="Detector confidence")
+    landmarks: bool = Field(description="Whether face landmarks were found")
+
+
+class ImageInfo(_Frozen):
+    width: int = Field(description="Original width after EXIF orientation, px")
+    height: int = Field(description="Original height after EXIF orientation, px")
+    format: str | None = Field(description="Decoder format name, null for in-memory arrays")
+
+
+class ErrorInfo(_Frozen):
+    code: ErrorCode
+    message: str
+
+
+class PolicyRef(_Frozen):
+    name: str
+    version: str
+
+
+class Result(_Frozen):
+    """The outcome of checking one image."""
+
+    schema_version: str = SCHEMA_VERSION
+    path: str | None = Field(default=None, description="Input path, when the input was a file")
+    decision: Decision
+    reasons: tuple[Reason, ...] = Field(description="Reason codes, most decisive first")
+    findings: tuple[Finding, ...] = Field(default=(), description="Evidence for each reason")
+    measures: dict[str, float | None] = Field(
+        default_factory=dict, description="Raw measures by name (units in README.md)"
+    )
+    face: FaceInfo | None = None
+    image: ImageInfo | None = None
+    request_reason: RequestReason = RequestReason.QUALITY
+    policy: PolicyRef
+    version: str = Field(description="photocheck version")
+    error: ErrorInfo | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-compatible dict (enums as strings, tuples as lists)."""
+        return self.model_dump(mode="json")
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Result:
+        return cls.model_validate(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> Result:
+        return cls.model_validate_json(text)
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of :class:`Result` as written by ``to_dict``."""
+    schema = Result.model_json_schema(mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = f"https://photocheck.invalid/schema/result-{SCHEMA_VERSION}.json"
+    return schema
