@@ -23,6 +23,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+# MediaPipe and LiteRT log through glog: keep their start-up chatter off the console.
+os.environ.setdefault("GLOG_minloglevel", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
 DETECTOR_MODEL = "face_detection_short_range.tflite"
 LANDMARK_MODEL = "face_landmark.tflite"
 LANDMARK_INPUT_SIZE = 192  # fixed by the Face Mesh model's input tensor

@@ -10,13 +10,16 @@ fixed width, so values are comparable across face sizes.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from .context import SKIN_REGIONS, Context
+from .context import FACE_OVAL, SKIN_REGIONS, Context
+
+log = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------------------------
 # Pure functions
@@ -190,18 +193,26 @@ def _sharp_mask(ctx: Context, params: Mapping[str, float]) -> np.ndarray:
     return inner & face.inside
 
 
+def occlusion_map(ctx: Context, params: Mapping[str, float]) -> np.ndarray | None:
+    """Pixels of the canonical face that look covered, glared or beyond the frame (HxW bool),
+    or None without a canonical face. Map to image px with ``ctx.canonical.to_image``."""
+    face = ctx.canonical
+    if face is None:
+        return None
+    skin = np.zeros_like(face.oval)
+    for name in SKIN_REGIONS:
+        skin |= face.regions[name]
+    return anomaly_map(
+        face.rgb, face.grey, skin & face.inside,
+        window=int(params["flat_window_px"]), flat_std=params["flat_std"],
+        dark_ratio=params["dark_ratio"], desaturated_ratio=params["desaturated_ratio"],
+        min_skin_chroma=params["min_skin_chroma"], clipped_level=params["clipped_level"],
+    ) | ~face.inside
+
+
 def _anomalies(ctx: Context, params: Mapping[str, float], cache: dict) -> np.ndarray:
     if "anomalies" not in cache:
-        face = ctx.canonical
-        skin = np.zeros_like(face.oval)
-        for name in SKIN_REGIONS:
-            skin |= face.regions[name]
-        cache["anomalies"] = anomaly_map(
-            face.rgb, face.grey, skin & face.inside,
-            window=int(params["flat_window_px"]), flat_std=params["flat_std"],
-            dark_ratio=params["dark_ratio"], desaturated_ratio=params["desaturated_ratio"],
-            min_skin_chroma=params["min_skin_chroma"], clipped_level=params["clipped_level"],
-        ) | ~face.inside
+        cache["anomalies"] = occlusion_map(ctx, params)
     return cache["anomalies"]
 
 
@@ -248,8 +259,6 @@ def _face_outside_fraction(ctx, params, cache):
         return None
     height, width = ctx.rgb.shape[:2]
     if face.landmarks is not None:
-        from .context import FACE_OVAL
-
         return polygon_outside_fraction(face.landmarks[list(FACE_OVAL), :2], width, height)
     x, y, w, h = face.box
     corners = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
@@ -333,6 +342,10 @@ def measure_all(ctx: Context, params: Mapping[str, float],
     cache: dict = {}
     values = {}
     for name in names or tuple(MEASURES):
-        value = MEASURES[name].compute(ctx, params, cache)
+        try:
+            value = MEASURES[name].compute(ctx, params, cache)
+        except Exception:  # one failing measure is "not assessed", not a failed image (OFIQ)
+            log.exception("measure %s failed", name)
+            value = None
         values[name] = None if value is None or not np.isfinite(value) else float(value)
     return values
