@@ -14,8 +14,10 @@ children. Create one inside each worker process instead.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import sys
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -101,13 +103,17 @@ class FaceFinder:
         self._detector = detector
         self._landmarker = landmarker
         self._options = options
+        self._warm = False
 
     @classmethod
     def create_from_options(cls, options: FaceFinderOptions | None = None) -> FaceFinder:
-        # Imported here so that importing photocheck stays cheap and model-free.
+        with _native_logs_silenced():
+            return cls._create(options or FaceFinderOptions())
+
+    @classmethod
+    def _create(cls, options: FaceFinderOptions) -> FaceFinder:
         from mediapipe.tasks.python import BaseOptions, vision
 
-        options = options or FaceFinderOptions()
         folder = Path(options.models) if options.models else models_dir()
         for name in (DETECTOR_MODEL, LANDMARK_MODEL):
             if not (folder / name).is_file():
@@ -123,6 +129,7 @@ class FaceFinder:
         )
         landmarker = None
         if options.landmarks:
+            # Imported here so that importing photocheck stays cheap and model-free.
             from ai_edge_litert.interpreter import Interpreter
 
             landmarker = Interpreter(
@@ -137,8 +144,15 @@ class FaceFinder:
 
         if self._detector is None:
             raise RuntimeError("FaceFinder is closed")
-        height, width = rgb.shape[:2]
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        if not self._warm:  # the first call prints native set-up notices
+            with _native_logs_silenced():
+                return self._detect(rgb, image)
+        return self._detect(rgb, image)
+
+    def _detect(self, rgb: np.ndarray, image) -> list[Face]:
+        self._warm = True
+        height, width = rgb.shape[:2]
         detections = self._detector.detect(image).detections
         faces = []
         for detection in detections[: self._options.max_faces]:
@@ -196,3 +210,28 @@ def _similarity(centre: tuple[float, float], angle: float, scale: float, size: i
     matrix = cv2.getRotationMatrix2D(centre, math.degrees(angle), scale)
     matrix[:, 2] += (size / 2 - centre[0], size / 2 - centre[1])
     return matrix
+
+
+@contextlib.contextmanager
+def _native_logs_silenced():
+    """Send file descriptor 2 to /dev/null while native code sets up: LiteRT and MediaPipe print
+    INFO/WARNING notices there that glog settings do not reach. Python exceptions still propagate.
+    Skipped when stderr has no real descriptor (some embedding hosts) or when PHOTOCHECK_DEBUG
+    is set."""
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        fd = None
+    if fd is None or os.environ.get("PHOTOCHECK_DEBUG"):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(devnull)
