@@ -3,7 +3,7 @@
 The canonical face is the main face rotated so the eyes are level and resampled so the detector
 box is ``canonical_face_width`` px wide: every pixel measure reads this crop, so a face scanned at
 110 px and the same face at 220 px are measured alike. Region masks (face oval, eyes, nose,
-mouth, cheeks) come from the Face Mesh landmarks mapped into the crop.
+mouth) come from the Face Mesh landmarks mapped into the crop.
 """
 
 from __future__ import annotations
@@ -26,20 +26,14 @@ RIGHT_BROW = (70, 63, 105, 66, 107, 55, 65, 52, 53, 46)
 LEFT_BROW = (300, 293, 334, 296, 336, 285, 295, 282, 283, 276)
 NOSE = (168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 98, 327, 129, 358, 48, 278, 64, 294)
 LIPS = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185)
-RIGHT_CHEEK = (117, 118, 101, 36, 205, 187, 123, 116, 111)
-LEFT_CHEEK = (346, 347, 330, 266, 425, 411, 352, 345, 340)
-CHIN = (18, 200, 199, 175, 152, 377, 400, 378, 148, 176, 149, 83, 313, 421, 201)
 
-# Regions in which occlusion is looked for; an eye region spans brow to lower lid.
+# Regions in which occlusion is looked for.
 REGIONS = {
-    "right_eye": RIGHT_EYE + RIGHT_BROW,
-    "left_eye": LEFT_EYE + LEFT_BROW,
+    "right_eye": RIGHT_EYE,
+    "left_eye": LEFT_EYE,
     "nose": NOSE,
     "mouth": LIPS,
-    "right_cheek": RIGHT_CHEEK,
-    "left_cheek": LEFT_CHEEK,
 }
-SKIN_REGIONS = ("right_cheek", "left_cheek", "nose")
 
 
 @dataclass(frozen=True)

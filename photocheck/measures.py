@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .context import FACE_OVAL, SKIN_REGIONS, Context
+from .context import FACE_OVAL, Context
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +108,9 @@ def percentile_range(grey: np.ndarray, mask: np.ndarray, low: float, high: float
     return float(hi - lo)
 
 
-def anomaly_map(rgb: np.ndarray, grey: np.ndarray, skin: np.ndarray, *, window: int,
+def anomaly_map(rgb: np.ndarray, grey: np.ndarray, face: np.ndarray, *, window: int,
                 flat_std: float, dark_ratio: float, desaturated_ratio: float,
-                min_skin_chroma: float, clipped_level: float) -> np.ndarray:
+                min_skin_chroma: float, clipped_level: float, skin_percentile: float) -> np.ndarray:
     """Pixels that do not look like the face's own skin or features (HxW bool).
 
     A pixel is anomalous when it is clipped bright (glare), or when its neighbourhood is flat
@@ -118,9 +118,13 @@ def anomaly_map(rgb: np.ndarray, grey: np.ndarray, skin: np.ndarray, *, window: 
     much darker than the skin (luminance below ``dark_ratio`` x skin luminance: a scratch band)
     or much greyer than the skin (chroma below ``desaturated_ratio`` x skin chroma: a peeled,
     silver laminate patch). Real features are either textured (eyes, brows) or coloured like
-    skin or lips, and a hijab lies outside the regions this is applied to.
-    The chroma test is skipped when the skin itself has chroma below ``min_skin_chroma``
-    (greyscale or heavily faded photo), where colour says nothing.
+    skin or lips.
+
+    Skin luminance and chroma are the ``skin_percentile`` percentiles over the ``face`` mask, not
+    medians of landmark regions: an occluder may cover half the face, and the Face Mesh places
+    cheeks on top of it, but the brightest, most colourful part of a face is still skin.
+    The chroma test is skipped when that skin chroma is below ``min_skin_chroma`` (greyscale or
+    heavily faded photo), where colour says nothing.
     """
     mean = cv2.blur(grey, (window, window))
     sq_mean = cv2.blur(grey * grey, (window, window))
@@ -129,11 +133,9 @@ def anomaly_map(rgb: np.ndarray, grey: np.ndarray, skin: np.ndarray, *, window: 
 
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
     chroma = np.hypot(lab[..., 1] - 128.0, lab[..., 2] - 128.0)
-    if skin.any():
-        skin_level = float(np.median(grey[skin]))
-        skin_chroma = float(np.median(chroma[skin]))
-    else:
-        skin_level, skin_chroma = float(np.median(grey)), float(np.median(chroma))
+    region = face if face.any() else np.ones_like(face)
+    skin_level = float(np.percentile(grey[region], skin_percentile))
+    skin_chroma = float(np.percentile(chroma[region], skin_percentile))
     odd = grey < dark_ratio * skin_level
     if skin_chroma >= min_skin_chroma:
         odd |= chroma < desaturated_ratio * skin_chroma
@@ -199,14 +201,12 @@ def occlusion_map(ctx: Context, params: Mapping[str, float]) -> np.ndarray | Non
     face = ctx.canonical
     if face is None:
         return None
-    skin = np.zeros_like(face.oval)
-    for name in SKIN_REGIONS:
-        skin |= face.regions[name]
     return anomaly_map(
-        face.rgb, face.grey, skin & face.inside,
+        face.rgb, face.grey, face.oval & face.inside,
         window=int(params["flat_window_px"]), flat_std=params["flat_std"],
         dark_ratio=params["dark_ratio"], desaturated_ratio=params["desaturated_ratio"],
         min_skin_chroma=params["min_skin_chroma"], clipped_level=params["clipped_level"],
+        skin_percentile=params["skin_percentile"],
     ) | ~face.inside
 
 

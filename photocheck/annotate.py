@@ -1,0 +1,258 @@
+"""Draw what photocheck saw: the verdict, its reasons and the evidence, on the photo itself.
+
+An annotation is the working image (as measured, see :class:`~photocheck.load.LoadedImage`)
+under a header band:
+
+* header: the verdict in the decision's colour, one line per reason in the chosen language with
+  the numbers behind it (``[Keburaman tepi 2.61 px > 2.00 px]``), the key measures
+  (edge blur, Laplacian variance, face brightness and contrast, occlusion) and a footer with the
+  file name, image size and policy;
+* the main face's detector box, coloured by decision: red = eligible (the photo is defective),
+  green = not eligible (the photo is clear), amber = review; other faces get a thin white box;
+* the 468 Face Mesh landmarks as small dots;
+* in semi-transparent magenta, the face pixels the occlusion measures counted as covered,
+  glared or clipped (:func:`photocheck.measures.occlusion_map`, limited to the face oval and
+  feature regions: the measures read nothing outside them).
+
+Without a face only the header is drawn over the unmarked photo. An ``error`` result has no
+image: :func:`annotate` returns None and :func:`save_annotation` writes nothing.
+
+Images narrower than :data:`MIN_WIDTH` px are enlarged by a whole factor with nearest-neighbour
+sampling, so the text stays legible while the photo's own pixels (and blur) are shown as they
+are, with no smoothing added.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from . import i18n
+from .measures import MEASURES, occlusion_map
+from .pipeline import Inspection
+from .policy import Policy
+from .schema import Decision, Finding, RequestReason, Result
+
+#: Narrower working images are enlarged (by a whole factor) until at least this wide.
+MIN_WIDTH = 480
+
+#: Box and verdict colours (RGB) by decision.
+COLOURS: dict[Decision, tuple[int, int, int]] = {
+    Decision.ELIGIBLE: (220, 40, 40),
+    Decision.NOT_ELIGIBLE: (40, 175, 75),
+    Decision.REVIEW: (245, 170, 0),
+    Decision.ERROR: (150, 150, 150),
+}
+OCCLUSION_TINT = (255, 0, 255)
+OCCLUSION_ALPHA = 0.5
+LANDMARK_COLOUR = (0, 230, 255)
+OTHER_FACE_COLOUR = (255, 255, 255)
+HEADER_BACKGROUND = (24, 24, 24)
+HEADER_TEXT = (235, 235, 235)
+HEADER_DIM = (160, 160, 160)
+
+#: Measures shown in the header, in this order (when measured).
+KEY_MEASURES = ("edge_blur_px", "laplacian_variance", "face_brightness", "face_contrast",
+                "face_occluded", "eyes_occluded")
+
+
+def annotate(inspection: Inspection, policy: Policy, *,
+             lang: str = i18n.DEFAULT_LANGUAGE) -> np.ndarray | None:
+    """The annotated image as an HxWx3 uint8 RGB array, or None for an ``error`` result.
+
+    ``policy`` must be the one the inspection was judged with: its measure parameters
+    recompute the occlusion map. ``lang`` is ``id`` (default) or ``en``.
+    """
+    lang = i18n.check_language(lang)
+    result = inspection.result
+    if result.decision is Decision.ERROR or inspection.image is None:
+        return None
+    rgb = inspection.image.rgb
+    height, width = rgb.shape[:2]
+    factor = max(1, math.ceil(MIN_WIDTH / width))
+    canvas = np.ascontiguousarray(rgb).copy()
+    if factor > 1:
+        canvas = cv2.resize(canvas, (width * factor, height * factor),
+                            interpolation=cv2.INTER_NEAREST)
+
+    context = inspection.context
+    if context is not None and context.canonical is not None:
+        mask = _occlusion_in_image(inspection, policy)
+        if mask is not None and mask.any():
+            if factor > 1:
+                mask = cv2.resize(mask.astype(np.uint8), (width * factor, height * factor),
+                                  interpolation=cv2.INTER_NEAREST) > 0
+            tinted = canvas[mask].astype(np.float32) * (1 - OCCLUSION_ALPHA)
+            tinted += np.array(OCCLUSION_TINT, np.float32) * OCCLUSION_ALPHA
+            canvas[mask] = np.round(tinted).astype(np.uint8)
+
+    photo = Image.fromarray(canvas)
+    draw = ImageDraw.Draw(photo)
+    if context is not None and context.faces:
+        line = max(2, round(photo.width / 250))
+        for other in context.faces[1:]:
+            draw.rectangle(_scaled_box(other.box, factor), outline=OTHER_FACE_COLOUR,
+                           width=max(1, line // 2))
+        face = context.faces[0]
+        if face.landmarks is not None:
+            radius = max(1.0, photo.width / 500)
+            for x, y in face.landmarks[:, :2] * factor:
+                draw.ellipse((x - radius, y - radius, x + radius, y + radius),
+                             fill=LANDMARK_COLOUR)
+        draw.rectangle(_scaled_box(face.box, factor), outline=COLOURS[result.decision],
+                       width=line)
+
+    header = _header(result, photo.width, lang, has_face=bool(context and context.faces))
+    out = Image.new("RGB", (photo.width, header.height + photo.height))
+    out.paste(header, (0, 0))
+    out.paste(photo, (0, header.height))
+    return np.asarray(out)
+
+
+def save_annotation(inspection: Inspection, path: str | os.PathLike, policy: Policy,
+                    lang: str = i18n.DEFAULT_LANGUAGE) -> Path | None:
+    """Write the annotation of ``inspection`` as a PNG at ``path``; return the path.
+
+    For an ``error`` result nothing is written and None is returned. The folder must exist.
+    """
+    array = annotate(inspection, policy, lang=lang)
+    if array is None:
+        return None
+    target = Path(path)
+    Image.fromarray(array).save(target, format="PNG")
+    return target
+
+
+# --------------------------------------------------------------------------------------------
+# Drawing helpers
+
+
+def _occlusion_in_image(inspection: Inspection, policy: Policy) -> np.ndarray | None:
+    """The occlusion map in working-image px (HxW bool), limited to the face oval and regions."""
+    context = inspection.context
+    canonical = context.canonical
+    occluded = occlusion_map(context, policy.measure_params)
+    if occluded is None:
+        return None
+    counted = canonical.oval.copy()
+    for region in canonical.regions.values():
+        counted |= region
+    height, width = inspection.image.rgb.shape[:2]
+    warped = cv2.warpAffine((occluded & counted).astype(np.uint8) * 255, canonical.to_image,
+                            (width, height), flags=cv2.INTER_LINEAR, borderValue=0)
+    return warped >= 128
+
+
+def _scaled_box(box: tuple[float, float, float, float], factor: int) -> tuple[float, ...]:
+    x, y, w, h = (v * factor for v in box)
+    return (x, y, x + w, y + h)
+
+
+def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    try:
+        return ImageFont.load_default(size=size)
+    except (TypeError, OSError):  # Pillow without FreeType: the fixed bitmap font
+        return ImageFont.load_default()
+
+
+def _header(result: Result, width: int, lang: str, *, has_face: bool) -> Image.Image:
+    """The text band: verdict, reasons with evidence, key measures, footer."""
+    size = int(min(36, max(13, round(width / 34))))
+    big, body, small = _font(round(size * 1.3)), _font(size), _font(max(11, round(size * 0.85)))
+    margin = max(6, size // 2)
+    colour = COLOURS[result.decision]
+
+    verdict = i18n.decision_label(result.decision, lang)
+    if result.request_reason is not RequestReason.QUALITY:
+        verdict += (f"  ({i18n.text('ui.request', lang)}: "
+                    f"{i18n.request_label(result.request_reason, lang)})")
+    lines: list[tuple[str, object, tuple[int, int, int]]] = [(verdict, big, colour)]
+    for reason in result.reasons:
+        evidence = [_evidence(f, lang) for f in result.findings if f.reason is reason]
+        sentence = i18n.reason_text(reason, lang)
+        if evidence:
+            sentence += " [" + "; ".join(evidence) + "]"
+        lines.append(("- " + sentence, body, HEADER_TEXT))
+    if has_face:
+        values = [f"{i18n.measure_label(name, lang)} {_format(name, result.measures.get(name), lang)}"
+                  for name in KEY_MEASURES if name in result.measures]
+        if values:
+            lines.append((" | ".join(values), body, HEADER_TEXT))
+    footer = [os.path.basename(result.path) if result.path else None]
+    if result.image is not None:
+        footer.append(f"{result.image.width}x{result.image.height} px")
+    footer.append(f"policy {result.policy.name} {result.policy.version}")
+    lines.append((" | ".join(p for p in footer if p), small, HEADER_DIM))
+
+    scratch = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    rows = []
+    for content, font, fill in lines:
+        for row in _wrap(scratch, content, font, width - 2 * margin):
+            rows.append((row, font, fill, _line_height(scratch, font)))
+    stripe = max(3, size // 4)
+    height = margin + sum(r[3] for r in rows) + margin + stripe
+    band = Image.new("RGB", (width, height), HEADER_BACKGROUND)
+    draw = ImageDraw.Draw(band)
+    y = margin
+    for row, font, fill, line_height in rows:
+        draw.text((margin, y), row, font=font, fill=fill)
+        y += line_height
+    draw.rectangle((0, height - stripe, width, height), fill=colour)
+    return band
+
+
+def _line_height(draw: ImageDraw.ImageDraw, font) -> int:
+    left, top, right, bottom = draw.textbbox((0, 0), "Ag[|]", font=font)
+    return int(math.ceil(bottom + max(2, bottom * 0.25)))
+
+
+def _wrap(draw: ImageDraw.ImageDraw, content: str, font, max_width: int) -> list[str]:
+    """Greedy word wrap to ``max_width`` px; a single over-long word is cut by characters."""
+    rows: list[str] = []
+    current = ""
+    for word in content.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if draw.textlength(candidate, font=font) <= max_width:
+            current = candidate
+            continue
+        if current:
+            rows.append(current)
+        while draw.textlength(word, font=font) > max_width and len(word) > 1:
+            cut = len(word)
+            while cut > 1 and draw.textlength(word[:cut], font=font) > max_width:
+                cut -= 1
+            rows.append(word[:cut])
+            word = word[cut:]
+        current = word
+    if current or not rows:
+        rows.append(current)
+    return rows
+
+
+def _format(name: str, value: float | None, lang: str) -> str:
+    """A measure value with its unit, e.g. ``0.88 px``, ``142/255``, ``12%``."""
+    if value is None:
+        return i18n.text("ui.not_assessed", lang)
+    unit = MEASURES[name].unit if name in MEASURES else ""
+    if unit == "px":
+        return f"{value:.0f} px" if name == "face_width_px" else f"{value:.2f} px"
+    if unit == "0-1":
+        return f"{value:.0%}" if name != "detection_confidence" else f"{value:.2f}"
+    if unit == "0-255":
+        return f"{value:.0f}/255"
+    if unit == "count":
+        return f"{value:.0f}"
+    return f"{value:.1f}"
+
+
+def _evidence(finding: Finding, lang: str) -> str:
+    label = i18n.measure_label(finding.measure, lang)
+    if finding.comparison == "not_assessed":
+        return f"{label}: {i18n.text('ui.not_assessed', lang)}"
+    return (f"{label} {_format(finding.measure, finding.value, lang)} {finding.comparison} "
+            f"{_format(finding.measure, finding.threshold, lang)}")

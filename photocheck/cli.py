@@ -1,0 +1,263 @@
+"""Command line: ``photocheck check``, ``schema``, ``policy``. A thin shell over the pipeline.
+
+Every judgement goes through one :class:`~photocheck.pipeline.Checker`; this module only turns
+arguments into calls and results into lines (Rich) or JSON Lines. Results go to stdout,
+diagnostics to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from . import __version__, i18n
+from .measures import MEASURES
+from .pipeline import Checker, Inspection
+from .policy import Policy
+from .schema import Decision, RequestReason, Result, json_schema
+
+#: File suffixes taken from a directory given as PATH (lower case, compared case-insensitively).
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+
+#: Rich styles of the verdicts; the same colours as the annotation boxes.
+STYLES = {
+    Decision.ELIGIBLE: "bold red",
+    Decision.NOT_ELIGIBLE: "bold green",
+    Decision.REVIEW: "bold yellow",
+    Decision.ERROR: "bold magenta",
+}
+
+app = typer.Typer(
+    name="photocheck",
+    help="Is the portrait on a KTP-el card eligible for photo replacement?",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_show_locals=False,  # locals may hold image arrays
+)
+
+out = Console(soft_wrap=True, highlight=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+PolicyOption = Annotated[
+    Optional[str],
+    typer.Option("--policy", "-p", metavar="NAME_OR_TOML",
+                 show_default="replacement",
+                 help="A shipped policy name or a policy TOML file."),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"photocheck {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True,
+                     help="Show the version and exit."),
+    ] = False,
+) -> None:
+    """Decide, explainably, whether a KTP-el portrait may be replaced: only when it is blurry
+    (buram) or the face is not clearly visible; a hijab request is eligible by policy."""
+
+
+@app.command()
+def check(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(show_default=False, metavar="PATH",
+                       help="Image files. A directory adds its image files (jpg, jpeg, png, "
+                            "webp, bmp, tif, tiff), sorted, not recursively."),
+    ],
+    json_lines: Annotated[
+        bool,
+        typer.Option("--json", help="Write one JSON result per input (JSON Lines) to stdout "
+                                    "and nothing else."),
+    ] = False,
+    reason: Annotated[
+        RequestReason,
+        typer.Option("--reason", "-r", case_sensitive=False,
+                     help="Why the citizen asks for a new photo. hijab, appearance_change and "
+                          "verification_failed are eligible by policy."),
+    ] = RequestReason.QUALITY,
+    lang: Annotated[
+        i18n.Language,
+        typer.Option("--lang", "-l", case_sensitive=False,
+                     help="Language of the human-readable output and annotations."),
+    ] = i18n.Language.ID,
+    annotate: Annotated[
+        Optional[Path],
+        typer.Option("--annotate", "-a", metavar="OUT_DIR", file_okay=False,
+                     help="Write an annotated PNG per judged image to OUT_DIR/<stem>.png "
+                          "(a counter is added when two inputs share a stem)."),
+    ] = None,
+    policy: PolicyOption = None,
+) -> None:
+    """Check photos and print one verdict per image.
+
+    Exit codes: [bold]0[/bold] every input was judged (eligible, not_eligible or review);
+    [bold]1[/bold] at least one input could not be judged (decision error, e.g. file not found
+    or not an image) or an annotation could not be written; [bold]2[/bold] usage error
+    (bad option, unknown policy, no image files to check).
+    """
+    active = _load_policy(policy)
+    inputs = _expand(paths)
+    if not inputs:
+        raise typer.BadParameter("no image files to check", param_hint="PATH")
+    lang = i18n.check_language(lang)
+    if annotate is not None:
+        try:
+            annotate.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise typer.BadParameter(f"cannot create {annotate}: {exc.strerror or exc}",
+                                     param_hint="--annotate") from None
+
+    try:
+        checker = Checker(active)
+    except Exception as exc:  # models missing or unloadable: nothing can be judged
+        err.print(Text(f"photocheck: cannot start the checker: {exc}", style="bold red"))
+        raise typer.Exit(1) from None
+
+    counts: Counter[Decision] = Counter()
+    failed = False
+    used_names: set[str] = set()
+    with checker:
+        for path in inputs:
+            inspection = checker.inspect(path, reason=reason)
+            result = inspection.result
+            counts[result.decision] += 1
+            written = None
+            if annotate is not None and result.decision is not Decision.ERROR:
+                written = _write_annotation(inspection, annotate, path, used_names, active, lang)
+                failed |= written is None
+            if json_lines:
+                typer.echo(result.to_json())
+            else:
+                out.print(_row(result, lang, written))
+    if not json_lines and len(inputs) > 1:
+        out.print(_summary(counts, len(inputs), lang))
+    if failed or counts[Decision.ERROR]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of a result (what [bold]check --json[/bold] writes per line)."""
+    typer.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+
+
+@app.command("policy")
+def show_policy(policy: PolicyOption = None) -> None:
+    """Show the active policy: name, version, how it was fitted, and its rules."""
+    active = _load_policy(policy)
+    out.print(Text.assemble(("Policy ", "bold"), (active.name, "bold cyan"), " ",
+                            (active.version, "cyan")))
+    if active.description:
+        out.print(Text(active.description))
+    if active.fitted_on:
+        out.print(Text.assemble(("Fitted on: ", "bold"), " ".join(active.fitted_on.split())))
+    table = Table(title="Rules: eligible beats review beats not_eligible (clear_photo)",
+                  title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("Reason", style="bold", overflow="fold")
+    table.add_column("Measure", overflow="fold")
+    table.add_column("Unit")
+    table.add_column("Eligible", style="red")
+    table.add_column("Review", style="yellow")
+    table.add_column("Face", overflow="fold")
+    for rule in active.rules:
+        unit = MEASURES[rule.measure].unit
+        table.add_row(rule.reason.value, rule.measure, unit,
+                      _bounds(rule.eligible_below, rule.eligible_above),
+                      _bounds(rule.review_below, rule.review_above),
+                      "yes" if rule.needs_face else "no")
+    out.print(table)
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _load_policy(source: str | None) -> Policy:
+    try:
+        return Policy.load(source)
+    except (OSError, ValueError) as exc:  # missing file, unknown name, bad TOML or rule
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise typer.BadParameter(detail, param_hint="--policy") from None
+
+
+def _expand(paths: list[Path]) -> list[Path]:
+    """Files as given (even missing ones: they become error rows); directories expanded."""
+    inputs: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir()
+                           if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+            if not found:
+                err.print(Text(f"photocheck: no image files in {path}", style="yellow"))
+            inputs.extend(found)
+        else:
+            inputs.append(path)
+    return inputs
+
+
+def _write_annotation(inspection: Inspection, folder: Path, source: Path, used: set[str],
+                      policy: Policy, lang: str) -> Path | None:
+    """Write ``folder/<stem>.png`` (``<stem>-2.png``, ... when taken in this run)."""
+    from .annotate import save_annotation  # imported here: cv2/Pillow drawing only when asked
+
+    stem = source.stem or "image"
+    name, counter = f"{stem}.png", 1
+    while name.lower() in used:
+        counter += 1
+        name = f"{stem}-{counter}.png"
+    used.add(name.lower())
+    try:
+        return save_annotation(inspection, folder / name, policy, lang)
+    except Exception as exc:
+        err.print(Text(f"photocheck: cannot write annotation {folder / name}: {exc}",
+                       style="red"))
+        return None
+
+
+def _row(result: Result, lang: str, annotation: Path | None) -> Text:
+    line = Text()
+    line.append(result.path or "<image>", style="bold")
+    line.append("  ")
+    line.append(i18n.decision_label(result.decision, lang), style=STYLES[result.decision])
+    if result.error is not None:
+        line.append("  " + i18n.error_text(result.error.code, lang))
+        line.append(f" ({result.error.code.value}: {result.error.message})", style="dim")
+    elif result.reasons:
+        line.append("  " + " ".join(i18n.reason_text(r, lang) for r in result.reasons))
+    if annotation is not None:
+        line.append(f"  [{i18n.text('ui.annotation', lang)}: {os.fspath(annotation)}]",
+                    style="dim")
+    return line
+
+
+def _summary(counts: Counter[Decision], total: int, lang: str) -> Text:
+    parts = [f"{i18n.decision_label(d, lang)} {counts[d]}" for d in Decision if counts[d]]
+    return Text(f"{i18n.text('ui.summary', lang)}: {total} {i18n.text('ui.images', lang)}; "
+                + ", ".join(parts), style="bold")
+
+
+def _bounds(below: float | None, above: float | None) -> str:
+    parts = []
+    if below is not None:
+        parts.append(f"< {below:g}")
+    if above is not None:
+        parts.append(f"> {above:g}")
+    return " or ".join(parts) or "-"

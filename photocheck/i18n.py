@@ -1,0 +1,234 @@
+"""User-facing messages in Bahasa Indonesia (``id``, the default) and English (``en``).
+
+Every message lives in one of two dicts, :data:`ID` and :data:`EN`, with identical keys:
+
+* ``decision.<Decision>``: the verdict label;
+* ``reason.<Reason>``: one plain-language sentence per reason code;
+* ``error.<ErrorCode>``: one sentence per error code;
+* ``request.<RequestReason>``: what the citizen asked for;
+* ``measure.<name>``: a short label for each measure in :data:`photocheck.measures.MEASURES`;
+* ``ui.<name>``: the few words the CLI and annotations put around them.
+
+Messages are plain ASCII so that any font (annotations use Pillow's default) can draw them.
+The codes themselves (``blurry``, ``file_not_found``, ...) stay English in JSON: only
+what a person reads is translated.
+
+    >>> decision_label("eligible", "en")
+    'Eligible for photo replacement'
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from .errors import ErrorCode
+from .schema import Decision, Reason, RequestReason
+
+
+class Language(str, Enum):
+    """Languages messages are available in."""
+
+    ID = "id"  # Bahasa Indonesia
+    EN = "en"  # English
+
+
+DEFAULT_LANGUAGE = Language.ID.value
+LANGUAGES: tuple[str, ...] = tuple(lang.value for lang in Language)
+
+ID: dict[str, str] = {
+    # Verdicts.
+    "decision.eligible": "Memenuhi syarat penggantian foto",
+    "decision.not_eligible": "Tidak memenuhi syarat",
+    "decision.review": "Perlu pemeriksaan petugas",
+    "decision.error": "Tidak dapat diperiksa",
+    # Reasons.
+    "reason.blurry": "Foto buram: garis wajah tidak tajam.",
+    "reason.no_face": "Tidak ada wajah yang terdeteksi pada foto.",
+    "reason.face_occluded": (
+        "Sebagian wajah tertutup, rusak, atau tersilaukan cahaya sehingga tidak terlihat jelas."
+    ),
+    "reason.face_cut_off": "Wajah terpotong oleh tepi foto.",
+    "reason.face_too_small": "Wajah pada foto terlalu kecil untuk dikenali.",
+    "reason.underexposed": "Foto terlalu gelap sehingga wajah tidak terlihat jelas.",
+    "reason.overexposed": "Foto terlalu terang sehingga sebagian wajah hilang.",
+    "reason.low_contrast": "Foto pudar (kontras terlalu rendah) sehingga wajah tidak terlihat jelas.",
+    "reason.multiple_faces": (
+        "Terdeteksi lebih dari satu wajah; petugas perlu memastikan wajah pemilik KTP."
+    ),
+    "reason.clear_photo": (
+        "Foto sudah jelas dan wajah terlihat; penggantian foto karena alasan penampilan "
+        "tidak dapat dilayani."
+    ),
+    "reason.policy_hijab": (
+        "Pemohon kini mengenakan hijab; penggantian foto dapat dilayani sesuai ketentuan."
+    ),
+    "reason.policy_appearance_change": (
+        "Penampilan wajah pemohon berubah (misalnya karena operasi atau kecelakaan); "
+        "penggantian foto dapat dilayani sesuai ketentuan."
+    ),
+    "reason.policy_verification_failed": (
+        "Verifikasi wajah pemohon gagal di layanan; penggantian foto dapat dilayani sesuai "
+        "ketentuan."
+    ),
+    # Errors.
+    "error.file_not_found": "Berkas tidak ditemukan.",
+    "error.unreadable": "Berkas tidak dapat dibaca (folder, izin akses, atau gangguan baca).",
+    "error.empty": "Berkas kosong (0 bita).",
+    "error.not_an_image": (
+        "Berkas bukan gambar dalam format yang didukung (JPEG, PNG, WebP, BMP, TIFF, GIF)."
+    ),
+    "error.truncated": "Berkas gambar tidak lengkap (terpotong).",
+    "error.corrupt": "Berkas gambar rusak dan tidak dapat dibuka.",
+    "error.too_large": "Gambar terlalu besar untuk diproses.",
+    "error.too_small": "Gambar terlalu kecil untuk memuat wajah yang dapat diperiksa.",
+    "error.invalid_argument": "Masukan tidak valid.",
+    "error.internal": "Terjadi kesalahan internal; laporkan kepada pengelola sistem.",
+    # Request reasons.
+    "request.quality": "kualitas foto",
+    "request.hijab": "berhijab",
+    "request.appearance_change": "perubahan penampilan",
+    "request.verification_failed": "verifikasi wajah gagal",
+    # Measures.
+    "measure.laplacian_variance": "Varians Laplacian",
+    "measure.edge_blur_px": "Keburaman tepi",
+    "measure.detection_confidence": "Keyakinan deteksi wajah",
+    "measure.face_count": "Jumlah wajah",
+    "measure.face_width_px": "Lebar wajah",
+    "measure.face_outside_fraction": "Bagian wajah di luar foto",
+    "measure.face_brightness": "Kecerahan wajah",
+    "measure.face_clipped_fraction": "Bagian wajah terlalu terang",
+    "measure.face_contrast": "Kontras wajah",
+    "measure.eyes_occluded": "Kedua mata tertutup",
+    "measure.features_occluded": "Fitur wajah tertutup",
+    "measure.face_occluded": "Wajah tertutup",
+    "measure.right_eye_occluded": "Mata kanan tertutup",
+    "measure.left_eye_occluded": "Mata kiri tertutup",
+    "measure.nose_occluded": "Hidung tertutup",
+    "measure.mouth_occluded": "Mulut tertutup",
+    # Words around them.
+    "ui.request": "Permohonan",
+    "ui.not_assessed": "tidak dapat diukur",
+    "ui.summary": "Ringkasan",
+    "ui.images": "gambar",
+    "ui.annotation": "anotasi",
+}
+
+EN: dict[str, str] = {
+    # Verdicts.
+    "decision.eligible": "Eligible for photo replacement",
+    "decision.not_eligible": "Not eligible",
+    "decision.review": "Needs officer review",
+    "decision.error": "Could not be checked",
+    # Reasons.
+    "reason.blurry": "The photo is blurry: the lines of the face are not sharp.",
+    "reason.no_face": "No face was detected in the photo.",
+    "reason.face_occluded": (
+        "Part of the face is covered, damaged or glared, so it is not clearly visible."
+    ),
+    "reason.face_cut_off": "The face is cut off by the edge of the photo.",
+    "reason.face_too_small": "The face in the photo is too small to recognise.",
+    "reason.underexposed": "The photo is too dark for the face to be clearly visible.",
+    "reason.overexposed": "The photo is too bright: part of the face is washed out.",
+    "reason.low_contrast": (
+        "The photo is faded (contrast too low), so the face is not clearly visible."
+    ),
+    "reason.multiple_faces": (
+        "More than one face was detected; an officer must confirm the card holder's face."
+    ),
+    "reason.clear_photo": (
+        "The photo is sharp and the face clearly visible; replacement for reasons of "
+        "appearance cannot be granted."
+    ),
+    "reason.policy_hijab": (
+        "The applicant now wears a hijab; replacement may be granted under the policy."
+    ),
+    "reason.policy_appearance_change": (
+        "The applicant's appearance has changed (for example after surgery or an accident); "
+        "replacement may be granted under the policy."
+    ),
+    "reason.policy_verification_failed": (
+        "Face verification of the applicant failed at a service; replacement may be granted "
+        "under the policy."
+    ),
+    # Errors.
+    "error.file_not_found": "File not found.",
+    "error.unreadable": "The file cannot be read (a folder, permissions, or a read error).",
+    "error.empty": "The file is empty (0 bytes).",
+    "error.not_an_image": (
+        "The file is not an image in a supported format (JPEG, PNG, WebP, BMP, TIFF, GIF)."
+    ),
+    "error.truncated": "The image file is incomplete (truncated).",
+    "error.corrupt": "The image file is damaged and cannot be opened.",
+    "error.too_large": "The image is too large to process.",
+    "error.too_small": "The image is too small to hold a face that can be checked.",
+    "error.invalid_argument": "Invalid input.",
+    "error.internal": "Internal error; please report it to the system administrator.",
+    # Request reasons.
+    "request.quality": "photo quality",
+    "request.hijab": "now wears a hijab",
+    "request.appearance_change": "change in appearance",
+    "request.verification_failed": "face verification failed",
+    # Measures.
+    "measure.laplacian_variance": "Laplacian variance",
+    "measure.edge_blur_px": "Edge blur",
+    "measure.detection_confidence": "Face detection confidence",
+    "measure.face_count": "Face count",
+    "measure.face_width_px": "Face width",
+    "measure.face_outside_fraction": "Face outside the frame",
+    "measure.face_brightness": "Face brightness",
+    "measure.face_clipped_fraction": "Face washed out",
+    "measure.face_contrast": "Face contrast",
+    "measure.eyes_occluded": "Both eyes covered",
+    "measure.features_occluded": "Facial features covered",
+    "measure.face_occluded": "Face covered",
+    "measure.right_eye_occluded": "Right eye covered",
+    "measure.left_eye_occluded": "Left eye covered",
+    "measure.nose_occluded": "Nose covered",
+    "measure.mouth_occluded": "Mouth covered",
+    # Words around them.
+    "ui.request": "Request",
+    "ui.not_assessed": "not assessed",
+    "ui.summary": "Summary",
+    "ui.images": "images",
+    "ui.annotation": "annotation",
+}
+
+MESSAGES: dict[str, dict[str, str]] = {Language.ID.value: ID, Language.EN.value: EN}
+
+
+def check_language(lang: str | Language) -> str:
+    """The language code for ``lang``; ValueError naming the supported ones otherwise."""
+    code = lang.value if isinstance(lang, Language) else str(lang).strip().lower()
+    if code not in MESSAGES:
+        raise ValueError(f"unsupported language {lang!r}; use one of: {', '.join(LANGUAGES)}")
+    return code
+
+
+def text(key: str, lang: str | Language = DEFAULT_LANGUAGE) -> str:
+    """The message ``key`` in ``lang``. KeyError for an unknown key, ValueError for a language."""
+    return MESSAGES[check_language(lang)][key]
+
+
+def _value(code: str | Enum) -> str:
+    return code.value if isinstance(code, Enum) else str(code)
+
+
+def decision_label(decision: Decision | str, lang: str | Language = DEFAULT_LANGUAGE) -> str:
+    return text(f"decision.{Decision(_value(decision)).value}", lang)
+
+
+def reason_text(reason: Reason | str, lang: str | Language = DEFAULT_LANGUAGE) -> str:
+    return text(f"reason.{Reason(_value(reason)).value}", lang)
+
+
+def error_text(code: ErrorCode | str, lang: str | Language = DEFAULT_LANGUAGE) -> str:
+    return text(f"error.{ErrorCode(_value(code)).value}", lang)
+
+
+def request_label(reason: RequestReason | str, lang: str | Language = DEFAULT_LANGUAGE) -> str:
+    return text(f"request.{RequestReason(_value(reason)).value}", lang)
+
+
+def measure_label(name: str, lang: str | Language = DEFAULT_LANGUAGE) -> str:
+    """Label of a measure; the raw name when it has none (a measure added later)."""
+    return MESSAGES[check_language(lang)].get(f"measure.{name}", name)
