@@ -100,8 +100,9 @@ def annotate(inspection: Inspection, policy: Policy, *,
                            width=max(1, line // 2))
         face = context.faces[0]
         if face.landmarks is not None:
-            radius = max(1.0, photo.width / 500)
-            for x, y in face.landmarks[:, :2] * factor:
+            # A point at (x, y) lies in pixel (floor x, floor y); dots are centred there.
+            radius = max(1, round(photo.width / 500))
+            for x, y in np.floor(face.landmarks[:, :2] * factor).astype(int):
                 draw.ellipse((x - radius, y - radius, x + radius, y + radius),
                              fill=LANDMARK_COLOUR)
         draw.rectangle(_scaled_box(face.box, factor), outline=COLOURS[result.decision],
@@ -173,13 +174,16 @@ def _header(result: Result, width: int, lang: str, *, has_face: bool) -> Image.I
                     f"{i18n.request_label(result.request_reason, lang)})")
     lines: list[tuple[str, object, tuple[int, int, int]]] = [(verdict, big, colour)]
     for reason in result.reasons:
-        evidence = [_evidence(f, lang) for f in result.findings if f.reason is reason]
+        # The findings that made this decision (an eligible verdict omits review-level ones).
+        evidence = [_evidence(f, lang) for f in result.findings
+                    if f.reason is reason and f.outcome == result.decision.value]
         sentence = i18n.reason_text(reason, lang)
         if evidence:
             sentence += " [" + "; ".join(evidence) + "]"
         lines.append(("- " + sentence, body, HEADER_TEXT))
     if has_face:
-        values = [f"{i18n.measure_label(name, lang)} {_format(name, result.measures.get(name), lang)}"
+        values = [f"{i18n.measure_label(name, lang)} "
+                  f"{_format(name, result.measures.get(name), lang)}"
                   for name in KEY_MEASURES if name in result.measures]
         if values:
             lines.append((" | ".join(values), body, HEADER_TEXT))

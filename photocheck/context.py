@@ -31,6 +31,10 @@ LIPS = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0
 REGIONS = {
     "right_eye": RIGHT_EYE,
     "left_eye": LEFT_EYE,
+    # Brow to lower lid: under a band that hides the eyes the mesh may guess them just
+    # below it, so an eye counts as covered if either its outline or this area is.
+    "right_eye_area": RIGHT_EYE + RIGHT_BROW,
+    "left_eye_area": LEFT_EYE + LEFT_BROW,
     "nose": NOSE,
     "mouth": LIPS,
 }

@@ -192,10 +192,11 @@ class FaceFinder:
         return np.hstack([xy, z]), 1.0 / (1.0 + math.exp(-logit))
 
     def close(self) -> None:
-        if self._detector is not None:
-            self._detector.close()
-            self._detector = None
-        self._landmarker = None
+        with _native_logs_silenced():
+            if self._detector is not None:
+                self._detector.close()
+                self._detector = None
+            self._landmarker = None
 
     def __enter__(self) -> FaceFinder:
         return self
@@ -216,17 +217,17 @@ def _similarity(centre: tuple[float, float], angle: float, scale: float, size: i
 def _native_logs_silenced():
     """Send file descriptor 2 to /dev/null while native code sets up: LiteRT and MediaPipe print
     INFO/WARNING notices there that glog settings do not reach. Python exceptions still propagate.
-    Skipped when stderr has no real descriptor (some embedding hosts) or when PHOTOCHECK_DEBUG
-    is set."""
-    try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):
-        fd = None
-    if fd is None or os.environ.get("PHOTOCHECK_DEBUG"):
+    Skipped when the process has no descriptor 2 or when PHOTOCHECK_DEBUG is set."""
+    fd = 2  # native code writes to the descriptor, whatever sys.stderr has been replaced with
+    if os.environ.get("PHOTOCHECK_DEBUG"):
         yield
         return
-    sys.stderr.flush()
-    saved = os.dup(fd)
+    try:
+        sys.stderr.flush()
+        saved = os.dup(fd)
+    except OSError:  # no descriptor 2 in this process
+        yield
+        return
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, fd)

@@ -51,7 +51,9 @@ ID: dict[str, str] = {
     "reason.face_too_small": "Wajah pada foto terlalu kecil untuk dikenali.",
     "reason.underexposed": "Foto terlalu gelap sehingga wajah tidak terlihat jelas.",
     "reason.overexposed": "Foto terlalu terang sehingga sebagian wajah hilang.",
-    "reason.low_contrast": "Foto pudar (kontras terlalu rendah) sehingga wajah tidak terlihat jelas.",
+    "reason.low_contrast": (
+        "Foto pudar (kontras terlalu rendah) sehingga wajah tidak terlihat jelas."
+    ),
     "reason.multiple_faces": (
         "Terdeteksi lebih dari satu wajah; petugas perlu memastikan wajah pemilik KTP."
     ),

@@ -46,42 +46,54 @@ def laplacian_variance(grey: np.ndarray, mask: np.ndarray, *, denoise_sigma: flo
 
 
 def edge_blur(grey: np.ndarray, mask: np.ndarray, *, fine_sigma: float, coarse_sigma: float,
-              edge_fraction: float) -> float:
-    """Blur of the face's strongest edges, estimated from a gradient ratio.
+              edge_fraction: float) -> tuple[float, ...]:
+    """Blur of the face's strongest edges, estimated from a gradient ratio, per edge orientation.
 
     A step edge blurred by a Gaussian of sigma ``s`` has a peak gradient proportional to
     ``1 / sqrt(s**2 + t**2)`` after a further smoothing by ``t``. Comparing the gradient after
     ``fine_sigma`` and after ``coarse_sigma`` smoothing at the same edge pixel therefore gives
     ``s`` independently of the edge's contrast (Zhuo & Sim, "Defocus map estimation from a
     single image", Pattern Recognition 44(9), 2011, doi:10.1016/j.patcog.2011.03.009).
-    Edges are the local maxima of the coarse gradient in its top ``edge_fraction`` inside
-    ``mask``: the coarse smoothing keeps sensor noise and JPEG blocks from being chosen as edges,
-    and the fine smoothing keeps them from inflating the ratio.
 
-    Units: px at the canonical face scale (Gaussian-equivalent sigma; the median over edges).
-    Lower is sharper: about 1 for a sharp photo, 2.5+ for a clearly blurred one. NaN when the
-    crop has too few edges to judge.
+    Edges are the local maxima of the coarse gradient in its top ``edge_fraction`` inside
+    ``mask``, chosen separately for mostly-vertical and mostly-horizontal edges: motion blur
+    weakens the edges across its path, and a single ranking would keep only the unblurred ones.
+    The coarse smoothing keeps sensor noise and JPEG blocks from being chosen as edges, and the
+    fine smoothing keeps them from inflating the ratio.
+
+    Returns the median over edges for mostly-vertical and mostly-horizontal edges (an
+    orientation with too few edges is left out; empty when the crop has none to judge).
+    Units: px at the canonical face scale (Gaussian-equivalent sigma). Lower is sharper: about
+    1 for a sharp photo, 2.5+ for a clearly blurred one.
     """
-    fine = _gradient_magnitude(grey, fine_sigma)
-    coarse = _gradient_magnitude(grey, coarse_sigma)
+    fine = _gradient_magnitude(grey, fine_sigma)[0]
+    coarse, vertical_edge = _gradient_magnitude(grey, coarse_sigma)
     peaks = (coarse >= cv2.dilate(coarse, np.ones((3, 3), np.uint8))) & mask
-    if int(peaks.sum()) < MIN_EDGE_PIXELS:
-        return float("nan")
-    strong = peaks & (coarse >= np.quantile(coarse[mask], 1.0 - edge_fraction))
-    ratio_sq = np.maximum((fine[strong] / np.maximum(coarse[strong], 1e-6)) ** 2, 1.0 + 1e-4)
-    sigma_sq = (coarse_sigma**2 - ratio_sq * fine_sigma**2) / (ratio_sq - 1.0)
-    return float(np.median(np.sqrt(np.clip(sigma_sq, 0.0, MAX_EDGE_BLUR**2))))
+    medians = []
+    for orientation in (vertical_edge, ~vertical_edge):
+        candidates = mask & orientation
+        if int(candidates.sum()) < MIN_EDGE_PIXELS:
+            continue
+        strong = peaks & orientation & (
+            coarse >= np.quantile(coarse[candidates], 1.0 - edge_fraction))
+        if int(strong.sum()) < MIN_EDGE_PIXELS // 2:
+            continue
+        ratio_sq = np.maximum((fine[strong] / np.maximum(coarse[strong], 1e-6)) ** 2, 1.0 + 1e-4)
+        sigma_sq = (coarse_sigma**2 - ratio_sq * fine_sigma**2) / (ratio_sq - 1.0)
+        medians.append(np.median(np.sqrt(np.clip(sigma_sq, 0.0, MAX_EDGE_BLUR**2))))
+    return tuple(float(m) for m in medians)
 
 
 MIN_EDGE_PIXELS = 10  # fewer edge pixels than this cannot support a median
 MAX_EDGE_BLUR = 10.0  # px; the ratio cannot resolve more blur than this at canonical scale
 
 
-def _gradient_magnitude(grey: np.ndarray, sigma: float) -> np.ndarray:
+def _gradient_magnitude(grey: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient magnitude after Gaussian smoothing, and where the edge is mostly vertical."""
     smooth = cv2.GaussianBlur(grey, (0, 0), sigma)
     gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=1)
     gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=1)
-    return np.hypot(gx, gy)
+    return cv2.magnitude(gx, gy), np.abs(gx) > np.abs(gy)
 
 
 def mean_level(grey: np.ndarray, mask: np.ndarray) -> float:
@@ -219,7 +231,10 @@ def _anomalies(ctx: Context, params: Mapping[str, float], cache: dict) -> np.nda
 def _region_occlusion(name: str):
     @_face_only
     def compute(ctx, params, cache):
-        return masked_fraction(_anomalies(ctx, params, cache), ctx.canonical.regions[name])
+        anomalies, regions = _anomalies(ctx, params, cache), ctx.canonical.regions
+        if name.endswith("_eye"):
+            return _eye_covered(anomalies, regions, name.removesuffix("_eye"))
+        return masked_fraction(anomalies, regions[name])
 
     return compute
 
@@ -230,11 +245,24 @@ def _laplacian_variance(ctx, params, cache):
                               denoise_sigma=params["denoise_sigma"])
 
 
+def _edge_blurs(ctx, params, cache) -> tuple[float, ...]:
+    if "edge_blur" not in cache:
+        cache["edge_blur"] = edge_blur(
+            ctx.canonical.grey, _sharp_mask(ctx, params), fine_sigma=params["edge_fine_sigma"],
+            coarse_sigma=params["edge_coarse_sigma"], edge_fraction=params["edge_fraction"])
+    return cache["edge_blur"]
+
+
 @_face_only
 def _edge_blur(ctx, params, cache):
-    return edge_blur(ctx.canonical.grey, _sharp_mask(ctx, params),
-                     fine_sigma=params["edge_fine_sigma"], coarse_sigma=params["edge_coarse_sigma"],
-                     edge_fraction=params["edge_fraction"])
+    blurs = _edge_blurs(ctx, params, cache)
+    return float(np.mean(blurs)) if blurs else None
+
+
+@_face_only
+def _edge_blur_max(ctx, params, cache):
+    blurs = _edge_blurs(ctx, params, cache)
+    return max(blurs) if blurs else None
 
 
 def _detection_confidence(ctx, params, cache):
@@ -284,20 +312,25 @@ def _face_contrast(ctx, params, cache):
                             params["contrast_low_percentile"], params["contrast_high_percentile"])
 
 
+def _eye_covered(anomalies: np.ndarray, regions: dict[str, np.ndarray], side: str) -> float:
+    return max(masked_fraction(anomalies, regions[f"{side}_eye"]),
+               masked_fraction(anomalies, regions[f"{side}_eye_area"]))
+
+
 @_face_only
 def _eyes_occluded(ctx, params, cache):
     anomalies = _anomalies(ctx, params, cache)
     regions = ctx.canonical.regions
-    return min(masked_fraction(anomalies, regions["right_eye"]),
-               masked_fraction(anomalies, regions["left_eye"]))
+    return min(_eye_covered(anomalies, regions, "right"), _eye_covered(anomalies, regions, "left"))
 
 
 @_face_only
 def _features_occluded(ctx, params, cache):
     anomalies = _anomalies(ctx, params, cache)
     regions = ctx.canonical.regions
-    return max(masked_fraction(anomalies, regions[name])
-               for name in ("right_eye", "left_eye", "nose", "mouth"))
+    return max(_eye_covered(anomalies, regions, "right"), _eye_covered(anomalies, regions, "left"),
+               masked_fraction(anomalies, regions["nose"]),
+               masked_fraction(anomalies, regions["mouth"]))
 
 
 @_face_only
@@ -309,7 +342,10 @@ MEASURES: dict[str, Spec] = {
     "laplacian_variance": Spec(_laplacian_variance, "grey^2", "higher",
                                "Variance of the Laplacian on the denoised canonical face"),
     "edge_blur_px": Spec(_edge_blur, "px", "lower",
-                         "Blur sigma of the strongest face edges, canonical px"),
+                         "Blur sigma of the strongest face edges, canonical px (mean of the "
+                         "vertical and horizontal edges)"),
+    "edge_blur_max_px": Spec(_edge_blur_max, "px", "lower",
+                             "Blur sigma of the blurrier edge orientation (motion blur)"),
     "detection_confidence": Spec(_detection_confidence, "0-1", "higher",
                                  "Face detector confidence of the main face (0 = none)"),
     "face_count": Spec(_face_count, "count", "middle",

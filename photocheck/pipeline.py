@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import __version__
 from .context import Context, build_context
-from .detect import FaceFinder, FaceFinderOptions
+from .detect import Face, FaceFinder, FaceFinderOptions
 from .errors import ErrorCode, PhotocheckError
 from .load import ImageSource, LoadedImage, load_image
 from .measures import measure_all
@@ -77,11 +77,11 @@ class Checker:
     def _inspect(self, source: ImageSource, reason: RequestReason, path: str | None) -> Inspection:
         processing = self.policy.processing
         image = self._load(source, processing.working_min_side)
-        faces = self._finder.detect(image.rgb)
+        faces = self._faces(image)
         if faces and faces[0].width < processing.canonical_face_width and image.scale < 1:
             # A small face in a reduced decode: decode again at full resolution.
             image = self._load(source, working_min_side=max(image.original_size))
-            faces = self._finder.detect(image.rgb)
+            faces = self._faces(image)
         context = build_context(image.rgb, faces, scale=image.scale,
                                 canonical_face_width=processing.canonical_face_width,
                                 crop_margin=processing.canonical_crop_margin)
@@ -99,6 +99,13 @@ class Checker:
             request_reason=reason, policy=self._policy_ref(), version=__version__,
         )
         return Inspection(result, image, context)
+
+    def _faces(self, image: LoadedImage) -> list[Face]:
+        """Detections the Face Mesh also accepts as faces: BlazeFace alone fires on some
+        textures (a coffee cup, fabric) that the mesh model rejects with presence near 0."""
+        floor = self.policy.processing.min_face_presence
+        return [face for face in self._finder.detect(image.rgb)
+                if face.presence is None or face.presence >= floor]
 
     def _load(self, source: ImageSource, working_min_side: int) -> LoadedImage:
         processing = self.policy.processing

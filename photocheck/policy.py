@@ -27,6 +27,7 @@ class Processing:
     working_max_side: int
     max_pixels: int
     min_detection_confidence: float
+    min_face_presence: float
     max_faces: int
     canonical_face_width: int
     canonical_crop_margin: float
