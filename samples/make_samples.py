@@ -292,8 +292,10 @@ def build(finder: FaceFinder) -> tuple[dict[str, bytes], list[Sample]]:
         how="grace_hopper_clear converted to one-channel greyscale (Pillow 'L') JPEG",
         source=G))
     full = files["astronaut_clear.jpg"]
-    add("broken.jpg", full[: int(len(full) * 0.4)], Sample(
-        "broken.jpg", "error", "", error="truncated",
+    # In a subfolder so that `photocheck check samples/` (not recursive) judges every input and
+    # exits 0, while `photocheck check samples/bad/` shows a bad input's error row (exit 1).
+    add("bad/broken.jpg", full[: int(len(full) * 0.4)], Sample(
+        "bad/broken.jpg", "error", "", error="truncated",
         how="first 40 % of the bytes of astronaut_clear.jpg (download cut short)", source=A))
 
     return files, table
@@ -354,13 +356,15 @@ def main(argv: list[str] | None = None) -> int:
             stale += [] if ok else [name]
             print(f"{'ok ' if ok else 'DIFF'} {name:40s} {len(data):7d} B  {digest}")
         else:
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
             print(f"{name:40s} {len(data):7d} B  {digest}")
         if name != "expected.csv" and len(data) >= 100_000:
             print(f"warning: {name} is {len(data)} bytes (>= 100 KB)", file=sys.stderr)
     if args.check:
-        extra = sorted(p.name for p in args.out.iterdir()
-                       if p.suffix.lower() in IMAGE_EXTENSIONS and p.name not in files)
+        extra = sorted(name for p in args.out.rglob("*")
+                       if p.suffix.lower() in IMAGE_EXTENSIONS
+                       and (name := p.relative_to(args.out).as_posix()) not in files)
         for name in extra:
             print(f"EXTRA {name}")
         return 1 if stale or extra else 0

@@ -65,7 +65,8 @@ def test_sample_outcome(checker, row):
 
 
 def test_every_sample_is_listed():
-    images = {p.name for p in SAMPLES.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS}
+    images = {p.relative_to(SAMPLES).as_posix() for p in SAMPLES.rglob("*")
+              if p.suffix.lower() in IMAGE_EXTENSIONS}
     listed = [r["file"] for r in ROWS]
     assert len(listed) == len(set(listed)), "duplicate rows in expected.csv"
     assert images == set(listed), {
