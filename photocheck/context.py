@@ -101,24 +101,36 @@ def canonical_face(rgb: np.ndarray, face: Face, face_width: int, margin: float) 
     size = int(round(face_width * margin))
     matrix = cv2.getRotationMatrix2D(centre, math.degrees(face.eye_angle), zoom)
     matrix[:, 2] += (size / 2 - centre[0], size / 2 - centre[1])
-    # Shrinking needs an area filter or aliasing adds false detail; enlarging a smooth one.
-    interpolation = cv2.INTER_AREA if zoom < 1 else cv2.INTER_LINEAR
+    to_image = cv2.invertAffineTransform(matrix)
+
+    # Work on the part of the image the crop can see: resampling the whole frame costs more
+    # than everything else here.
+    corners = np.array([[0, 0, 1], [size, 0, 1], [0, size, 1], [size, size, 1]], np.float64)
+    seen = corners @ to_image.T
+    height, width = rgb.shape[:2]
+    left, top = (max(0, int(v) - 2) for v in seen.min(axis=0))
+    right, bottom = (min(limit, int(v) + 3) for v, limit in zip(seen.max(axis=0), (width, height)))
+    roi = rgb[top:max(bottom, top + 1), left:max(right, left + 1)]
+    local = matrix.copy()
+    local[:, 2] += matrix[:, :2] @ (left, top)
+
+    # Shrinking needs an area filter or aliasing adds false detail.
     if zoom < 1:
-        crop = _warp_area(rgb, matrix, size)
+        crop = _warp_area(roi, local, size)
     else:
-        crop = cv2.warpAffine(rgb, matrix, (size, size), flags=interpolation,
+        crop = cv2.warpAffine(roi, local, (size, size), flags=cv2.INTER_LINEAR,
                               borderMode=cv2.BORDER_REPLICATE)
-    ones = np.full(rgb.shape[:2], 255, np.uint8)
-    inside = cv2.warpAffine(ones, matrix, (size, size), flags=cv2.INTER_NEAREST,
+    ones = np.full(roi.shape[:2], 255, np.uint8)
+    inside = cv2.warpAffine(ones, local, (size, size), flags=cv2.INTER_NEAREST,
                             borderValue=0) > 0
     points = face.landmarks[:, :2] @ matrix[:, :2].T + matrix[:, 2]
-    grey = crop.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY).astype(np.float32)
     regions = {name: _polygon_mask(points, idx, size) for name, idx in REGIONS.items()}
     half = face_width / 2
     return CanonicalFace(
         rgb=crop, grey=grey, inside=inside, oval=_polygon_mask(points, FACE_OVAL, size),
         regions=regions, box=(size / 2 - half, size / 2 - h * zoom / 2, face_width, h * zoom),
-        to_image=cv2.invertAffineTransform(matrix),
+        to_image=to_image,
     )
 
 
@@ -127,12 +139,10 @@ def _warp_area(rgb: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
     pure rotation/translation at the target scale."""
     zoom = math.hypot(matrix[0, 0], matrix[0, 1])
     small = cv2.resize(rgb, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_AREA)
-    fx = small.shape[1] / rgb.shape[1]
-    fy = small.shape[0] / rgb.shape[0]
     # Express the transform in the coordinates of the shrunken image.
     rescaled = matrix.copy()
-    rescaled[:, 0] /= fx
-    rescaled[:, 1] /= fy
+    rescaled[:, 0] /= small.shape[1] / rgb.shape[1]
+    rescaled[:, 1] /= small.shape[0] / rgb.shape[0]
     return cv2.warpAffine(small, rescaled, (size, size), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_REPLICATE)
 
