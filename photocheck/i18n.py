@@ -93,6 +93,7 @@ ID: dict[str, str] = {
     # Measures.
     "measure.laplacian_variance": "Varians Laplacian",
     "measure.edge_blur_px": "Keburaman tepi",
+    "measure.edge_blur_max_px": "Keburaman tepi terburuk (gerak)",
     "measure.detection_confidence": "Keyakinan deteksi wajah",
     "measure.face_count": "Jumlah wajah",
     "measure.face_width_px": "Lebar wajah",
@@ -173,6 +174,7 @@ EN: dict[str, str] = {
     # Measures.
     "measure.laplacian_variance": "Laplacian variance",
     "measure.edge_blur_px": "Edge blur",
+    "measure.edge_blur_max_px": "Worst-orientation edge blur (motion)",
     "measure.detection_confidence": "Face detection confidence",
     "measure.face_count": "Face count",
     "measure.face_width_px": "Face width",

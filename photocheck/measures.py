@@ -68,7 +68,8 @@ def edge_blur(grey: np.ndarray, mask: np.ndarray, *, fine_sigma: float, coarse_s
     """
     fine = _gradient_magnitude(grey, fine_sigma)[0]
     coarse, vertical_edge = _gradient_magnitude(grey, coarse_sigma)
-    peaks = (coarse >= cv2.dilate(coarse, np.ones((3, 3), np.uint8))) & mask
+    # Strictly positive: on a flat plateau every pixel equals its dilation.
+    peaks = (coarse >= cv2.dilate(coarse, np.ones((3, 3), np.uint8))) & (coarse > 1e-3) & mask
     medians = []
     for orientation in (vertical_edge, ~vertical_edge):
         candidates = mask & orientation
@@ -282,15 +283,18 @@ def _face_width_px(ctx, params, cache):
 
 
 def _face_outside_fraction(ctx, params, cache):
+    """The larger of two estimates: the Face Mesh oval (which the mesh squeezes into the visible
+    part of a cut face) and the hull of BlazeFace's keypoints (eyes, nose, mouth, ears), which
+    it places beyond the frame when that part of the face is missing."""
     face = ctx.face
     if face is None:
         return None
     height, width = ctx.rgb.shape[:2]
+    estimates = [polygon_outside_fraction(face.keypoints, width, height)]
     if face.landmarks is not None:
-        return polygon_outside_fraction(face.landmarks[list(FACE_OVAL), :2], width, height)
-    x, y, w, h = face.box
-    corners = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
-    return polygon_outside_fraction(corners, width, height)
+        estimates.append(
+            polygon_outside_fraction(face.landmarks[list(FACE_OVAL), :2], width, height))
+    return max(estimates)
 
 
 @_face_only
@@ -337,6 +341,14 @@ def _features_occluded(ctx, params, cache):
 def _face_occluded(ctx, params, cache):
     return masked_fraction(_anomalies(ctx, params, cache), ctx.canonical.oval)
 
+
+# Every parameter the measures read from the policy's [measures] table.
+MEASURE_PARAMETERS = frozenset({
+    "oval_erosion_px", "denoise_sigma", "edge_fine_sigma", "edge_coarse_sigma", "edge_fraction",
+    "clipped_level", "contrast_low_percentile", "contrast_high_percentile", "flat_window_px",
+    "flat_std", "dark_ratio", "desaturated_ratio", "min_skin_chroma", "skin_percentile",
+    "other_face_min_score", "other_face_min_relative_width",
+})
 
 MEASURES: dict[str, Spec] = {
     "laplacian_variance": Spec(_laplacian_variance, "grey^2", "higher",

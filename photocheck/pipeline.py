@@ -57,6 +57,8 @@ class Checker:
     def inspect(self, source: ImageSource, *,
                 reason: RequestReason | str = RequestReason.QUALITY,
                 path: str | None = None) -> Inspection:
+        if self._finder is None:
+            raise RuntimeError("this Checker is closed")
         if path is None and isinstance(source, (str, os.PathLike)):
             path = os.fspath(source)
         try:
@@ -123,7 +125,9 @@ class Checker:
                       error=ErrorInfo(code=code, message=message))
 
     def close(self) -> None:
-        self._finder.close()
+        if self._finder is not None:
+            self._finder.close()
+            self._finder = None
 
     def __enter__(self) -> Checker:
         return self

@@ -6,6 +6,7 @@ default); this module knows how to read and apply them, not what they are.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -13,10 +14,11 @@ from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 
-from .measures import MEASURES
+from .measures import MEASURE_PARAMETERS, MEASURES
 from .schema import Decision, Finding, Reason, RequestReason
 
 DEFAULT_POLICY = "replacement"
+POLICY_KEYS = {"name", "version", "description", "fitted_on", "processing", "measures", "rules"}
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ class Rule:
 
     def evaluate(self, value: float | None) -> Finding | None:
         """The finding this rule makes on ``value``, or None when it does not fire."""
-        if value is None:
+        if value is None or math.isnan(value):
             return Finding(reason=self.reason, outcome="review", measure=self.measure,
                            value=None, threshold=None, comparison="not_assessed")
         for outcome, below, above in (("eligible", self.eligible_below, self.eligible_above),
@@ -80,15 +82,23 @@ class Policy:
         if path.suffix == ".toml" or path.is_file():
             text = path.read_text(encoding="utf-8")
         else:
-            shipped = resources.files("photocheck") / "policies" / f"{source}.toml"
-            if not shipped.is_file():
-                raise ValueError(f"no policy named {source!r} and no such file")
-            text = shipped.read_text(encoding="utf-8")
+            text = _shipped_text(str(source))
         return cls.from_toml(text)
 
     @classmethod
     def from_toml(cls, text: str) -> Policy:
         data = tomllib.loads(text)
+        unknown = set(data) - POLICY_KEYS
+        if unknown:
+            raise ValueError(f"invalid policy file: unknown key(s) {sorted(unknown)}")
+        params = dict(data.get("measures", {}))
+        extra = set(params) - MEASURE_PARAMETERS
+        if extra:
+            raise ValueError(f"invalid policy file: unknown [measures] key(s) {sorted(extra)}")
+        if MEASURE_PARAMETERS - set(params):
+            # A policy may set only its thresholds: how measures are taken comes from the
+            # shipped default.
+            params = {**_shipped(DEFAULT_POLICY)["measures"], **params}
         try:
             processing = Processing(**data["processing"])
             rules = tuple(_rule(entry) for entry in data["rules"])
@@ -97,7 +107,7 @@ class Policy:
                 description=str(data.get("description", "")),
                 fitted_on=str(data.get("fitted_on", "")).strip(),
                 processing=processing,
-                measure_params=MappingProxyType(dict(data.get("measures", {}))),
+                measure_params=MappingProxyType(params),
                 rules=rules,
             )
         except (KeyError, TypeError) as exc:
@@ -130,6 +140,17 @@ class Policy:
             if reasons:
                 return decision, reasons, findings
         return Decision.NOT_ELIGIBLE, (Reason.CLEAR_PHOTO,), findings
+
+
+def _shipped_text(name: str) -> str:
+    shipped = resources.files("photocheck") / "policies" / f"{name}.toml"
+    if not shipped.is_file():
+        raise ValueError(f"no policy named {name!r} and no such file")
+    return shipped.read_text(encoding="utf-8")
+
+
+def _shipped(name: str) -> dict:
+    return tomllib.loads(_shipped_text(name))
 
 
 def _rule(entry: Mapping) -> Rule:
