@@ -258,8 +258,9 @@ def build(finder: FaceFinder) -> tuple[dict[str, bytes], list[Sample]]:
     assert isinstance(cut, np.ndarray)
     add("grace_hopper_cut_off.jpg", encode_jpeg(cut), Sample(
         "grace_hopper_cut_off.jpg", "eligible", "face_cut_off|no_face",
-        known_gap="review (no_face): the detector still finds the half face, weakly (0.38), and "
-                  "its box is clipped to the frame, so the cut-off share is not seen",
+        known_gap="review (no_face, face_cut_off): the detector still finds the half face, "
+                  "weakly (0.38), and the mesh fits inside the frame, so only 9 % is seen "
+                  "outside",
         how=f"clear {fw} px portrait cropped so that 55 % of the face box is outside the left "
             f"edge (aspect kept, {cut.shape[1]}x{cut.shape[0]} px)", source=G))
 
