@@ -50,7 +50,6 @@ class CanonicalFace:
         inside: HxW bool, True where the crop shows image pixels (False = beyond the frame).
         oval: HxW bool, face oval from the landmarks.
         regions: name -> HxW bool mask (see ``REGIONS``).
-        box: (x, y, w, h) of the detector box in crop px.
         to_image: 2x3 affine matrix mapping crop px back to working-image px.
     """
 
@@ -59,7 +58,6 @@ class CanonicalFace:
     inside: np.ndarray = field(repr=False)
     oval: np.ndarray = field(repr=False)
     regions: dict[str, np.ndarray] = field(repr=False)
-    box: tuple[float, float, float, float]
     to_image: np.ndarray = field(repr=False)
 
 
@@ -126,11 +124,9 @@ def canonical_face(rgb: np.ndarray, face: Face, face_width: int, margin: float) 
     points = face.landmarks[:, :2] @ matrix[:, :2].T + matrix[:, 2]
     grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY).astype(np.float32)
     regions = {name: _polygon_mask(points, idx, size) for name, idx in REGIONS.items()}
-    half = face_width / 2
     return CanonicalFace(
         rgb=crop, grey=grey, inside=inside, oval=_polygon_mask(points, FACE_OVAL, size),
-        regions=regions, box=(size / 2 - half, size / 2 - h * zoom / 2, face_width, h * zoom),
-        to_image=to_image,
+        regions=regions, to_image=to_image,
     )
 
 
