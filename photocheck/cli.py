@@ -20,13 +20,11 @@ from rich.table import Table
 from rich.text import Text
 
 from . import __version__, i18n
+from .load import IMAGE_SUFFIXES
 from .measures import MEASURES
 from .pipeline import Checker, Inspection
 from .policy import Policy
 from .schema import Decision, RequestReason, Result, json_schema
-
-#: File suffixes taken from a directory given as PATH (lower case, compared case-insensitively).
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 
 #: Rich styles of the verdicts; the same colours as the annotation boxes.
 STYLES = {
@@ -80,7 +78,7 @@ def check(
         list[Path],
         typer.Argument(show_default=False, metavar="PATH",
                        help="Image files. A directory adds its image files (jpg, jpeg, png, "
-                            "webp, bmp, tif, tiff), sorted, not recursively."),
+                            "webp, bmp, tif, tiff, gif), sorted, not recursively."),
     ],
     json_lines: Annotated[
         bool,

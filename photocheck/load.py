@@ -32,6 +32,9 @@ from photocheck.errors import ErrorCode, PhotocheckError
 #: Pillow format ids tried when opening files and bytes; anything else is ``not_an_image``.
 #: (Multi-picture JPEGs open through the "JPEG" plugin and report format "MPO".)
 SUPPORTED_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
+#: File name suffixes of those formats (lower case), for picking images out of a folder.
+IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff",
+                                   ".gif")
 
 #: Images with a side shorter than this cannot hold a face worth judging.
 MIN_SIDE = 32

@@ -199,13 +199,16 @@ def _face_only(fn):
     return wrapper
 
 
-def _sharp_mask(ctx: Context, params: Mapping[str, float]) -> np.ndarray:
+def _sharp_mask(ctx: Context, params: Mapping[str, float], cache: dict) -> np.ndarray:
     """Face oval shrunk so the face/background edge and padding outside the frame don't count."""
+    if "sharp_mask" in cache:
+        return cache["sharp_mask"]
     face = ctx.canonical
     radius = int(params["oval_erosion_px"])
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
     inner = cv2.erode(face.oval.astype(np.uint8), kernel) > 0
-    return inner & face.inside
+    cache["sharp_mask"] = inner & face.inside
+    return cache["sharp_mask"]
 
 
 def occlusion_map(ctx: Context, params: Mapping[str, float]) -> np.ndarray | None:
@@ -242,15 +245,16 @@ def _region_occlusion(name: str):
 
 @_face_only
 def _laplacian_variance(ctx, params, cache):
-    return laplacian_variance(ctx.canonical.grey, _sharp_mask(ctx, params),
+    return laplacian_variance(ctx.canonical.grey, _sharp_mask(ctx, params, cache),
                               denoise_sigma=params["denoise_sigma"])
 
 
 def _edge_blurs(ctx, params, cache) -> tuple[float, ...]:
     if "edge_blur" not in cache:
         cache["edge_blur"] = edge_blur(
-            ctx.canonical.grey, _sharp_mask(ctx, params), fine_sigma=params["edge_fine_sigma"],
-            coarse_sigma=params["edge_coarse_sigma"], edge_fraction=params["edge_fraction"])
+            ctx.canonical.grey, _sharp_mask(ctx, params, cache),
+            fine_sigma=params["edge_fine_sigma"], coarse_sigma=params["edge_coarse_sigma"],
+            edge_fraction=params["edge_fraction"])
     return cache["edge_blur"]
 
 
