@@ -217,42 +217,70 @@ def occlusion_map(ctx: Context, params: Mapping[str, float]) -> np.ndarray | Non
     face = ctx.canonical
     if face is None:
         return None
-    return anomaly_map(
-        face.rgb, face.grey, face.oval & face.inside,
-        window=int(params["flat_window_px"]), flat_std=params["flat_std"],
+    window = int(params["flat_window_px"])
+    # Only the face oval is read, so only its bounding box (plus the filter's reach) is computed.
+    box = _bounding_slices(face.oval, pad=window)
+    anomalies = np.zeros_like(face.oval)
+    anomalies[box] = anomaly_map(
+        face.rgb[box], face.grey[box], (face.oval & face.inside)[box],
+        window=window, flat_std=params["flat_std"],
         dark_ratio=params["dark_ratio"], desaturated_ratio=params["desaturated_ratio"],
         min_skin_chroma=params["min_skin_chroma"], clipped_level=params["clipped_level"],
         skin_percentile=params["skin_percentile"],
-    ) | ~face.inside
+    )
+    return anomalies | ~face.inside
 
 
-def _anomalies(ctx: Context, params: Mapping[str, float], cache: dict) -> np.ndarray:
-    if "anomalies" not in cache:
-        cache["anomalies"] = occlusion_map(ctx, params)
-    return cache["anomalies"]
+def _bounding_slices(mask: np.ndarray, pad: int) -> tuple[slice, slice]:
+    """Slices of ``mask``'s bounding box grown by ``pad`` px (the whole array if empty)."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if not rows.size:
+        return slice(None), slice(None)
+    return (slice(max(rows[0] - pad, 0), rows[-1] + pad + 1),
+            slice(max(cols[0] - pad, 0), cols[-1] + pad + 1))
+
+
+def _covered(ctx: Context, params: Mapping[str, float], cache: dict) -> dict[str, float]:
+    """Covered share of the face oval ("face") and of each feature region, computed once. An eye
+    counts as covered by the larger share of its outline and of its brow-to-lid area: under a
+    band that hides the eyes, the mesh may guess them just below it."""
+    if "covered" not in cache:
+        anomalies, face = occlusion_map(ctx, params), ctx.canonical
+        shares = {name: masked_fraction(anomalies, mask) for name, mask in face.regions.items()}
+        shares["face"] = masked_fraction(anomalies, face.oval)
+        for side in ("right", "left"):
+            shares[f"{side}_eye"] = max(shares[f"{side}_eye"], shares.pop(f"{side}_eye_area"))
+        cache["covered"] = shares
+    return cache["covered"]
 
 
 def _region_occlusion(name: str):
     @_face_only
     def compute(ctx, params, cache):
-        anomalies, regions = _anomalies(ctx, params, cache), ctx.canonical.regions
-        if name.endswith("_eye"):
-            return _eye_covered(anomalies, regions, name.removesuffix("_eye"))
-        return masked_fraction(anomalies, regions[name])
+        return _covered(ctx, params, cache)[name]
 
     return compute
 
 
+def _sharp_window(ctx, params, cache) -> tuple[np.ndarray, np.ndarray]:
+    """Grey face and sharpness mask cut to the mask's bounding box, grown by the reach of the
+    widest filter, so results equal those on the whole crop."""
+    mask = _sharp_mask(ctx, params, cache)
+    reach = int(4 * max(params["edge_coarse_sigma"], params["denoise_sigma"])) + 3
+    box = _bounding_slices(mask, pad=reach)
+    return ctx.canonical.grey[box], mask[box]
+
+
 @_face_only
 def _laplacian_variance(ctx, params, cache):
-    return laplacian_variance(ctx.canonical.grey, _sharp_mask(ctx, params, cache),
+    return laplacian_variance(*_sharp_window(ctx, params, cache),
                               denoise_sigma=params["denoise_sigma"])
 
 
 def _edge_blurs(ctx, params, cache) -> tuple[float, ...]:
     if "edge_blur" not in cache:
         cache["edge_blur"] = edge_blur(
-            ctx.canonical.grey, _sharp_mask(ctx, params, cache),
+            *_sharp_window(ctx, params, cache),
             fine_sigma=params["edge_fine_sigma"], coarse_sigma=params["edge_coarse_sigma"],
             edge_fraction=params["edge_fraction"])
     return cache["edge_blur"]
@@ -320,30 +348,16 @@ def _face_contrast(ctx, params, cache):
                             params["contrast_low_percentile"], params["contrast_high_percentile"])
 
 
-def _eye_covered(anomalies: np.ndarray, regions: dict[str, np.ndarray], side: str) -> float:
-    return max(masked_fraction(anomalies, regions[f"{side}_eye"]),
-               masked_fraction(anomalies, regions[f"{side}_eye_area"]))
-
-
 @_face_only
 def _eyes_occluded(ctx, params, cache):
-    anomalies = _anomalies(ctx, params, cache)
-    regions = ctx.canonical.regions
-    return min(_eye_covered(anomalies, regions, "right"), _eye_covered(anomalies, regions, "left"))
+    covered = _covered(ctx, params, cache)
+    return min(covered["right_eye"], covered["left_eye"])
 
 
 @_face_only
 def _features_occluded(ctx, params, cache):
-    anomalies = _anomalies(ctx, params, cache)
-    regions = ctx.canonical.regions
-    return max(_eye_covered(anomalies, regions, "right"), _eye_covered(anomalies, regions, "left"),
-               masked_fraction(anomalies, regions["nose"]),
-               masked_fraction(anomalies, regions["mouth"]))
-
-
-@_face_only
-def _face_occluded(ctx, params, cache):
-    return masked_fraction(_anomalies(ctx, params, cache), ctx.canonical.oval)
+    covered = _covered(ctx, params, cache)
+    return max(covered[name] for name in ("right_eye", "left_eye", "nose", "mouth"))
 
 
 # Every parameter the measures read from the policy's [measures] table.
@@ -380,7 +394,7 @@ MEASURES: dict[str, Spec] = {
                           "Anomalous share of the less-covered eye region (both eyes covered)"),
     "features_occluded": Spec(_features_occluded, "0-1", "lower",
                               "Anomalous share of the most-covered eye/nose/mouth region"),
-    "face_occluded": Spec(_face_occluded, "0-1", "lower",
+    "face_occluded": Spec(_region_occlusion("face"), "0-1", "lower",
                           "Anomalous share of the whole face oval"),
     **{f"{name}_occluded": Spec(_region_occlusion(name), "0-1", "lower",
                                 f"Anomalous share of the {name.replace('_', ' ')} region")

@@ -80,7 +80,7 @@ class Checker:
         processing = self.policy.processing
         image = self._load(source, processing.working_min_side)
         faces = self._faces(image)
-        if faces and faces[0].width < processing.canonical_face_width and image.scale < 1:
+        if faces and faces[0].width < processing.min_working_face_width and image.scale < 1:
             # A small face in a reduced decode: decode again at full resolution.
             image = self._load(source, working_min_side=max(image.original_size))
             faces = self._faces(image)

@@ -26,6 +26,7 @@ class Processing:
     """How images are prepared before measuring (see the policy file for meanings)."""
 
     working_min_side: int
+    min_working_face_width: int
     working_max_side: int
     max_pixels: int
     min_detection_confidence: float

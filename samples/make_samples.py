@@ -224,8 +224,8 @@ def build(finder: FaceFinder) -> tuple[dict[str, bytes], list[Sample]]:
     add("grace_hopper_blur_motion.jpg",
         encode_jpeg(degrade.motion_blur(g160, 12.0, 0.0, face_width=fw)), Sample(
             "grace_hopper_blur_motion.jpg", "eligible", "blurry",
-            known_gap="not_eligible: axis-aligned motion blur leaves the horizontal edges sharp "
-                      "and edge_blur_max_px (2.39) stays under the review bound",
+            known_gap="not_eligible: axis-aligned motion blur leaves the horizontal edges sharp, "
+                      "so neither edge-blur measure reaches its review bound",
             how=f"clear {fw} px portrait, horizontal linear motion blur length 12", source=G))
 
     # -- face not clearly visible -----------------------------------------------------------
@@ -259,8 +259,7 @@ def build(finder: FaceFinder) -> tuple[dict[str, bytes], list[Sample]]:
     add("grace_hopper_cut_off.jpg", encode_jpeg(cut), Sample(
         "grace_hopper_cut_off.jpg", "eligible", "face_cut_off|no_face",
         known_gap="review (no_face, face_cut_off): the detector still finds the half face, "
-                  "weakly (0.38), and the mesh fits inside the frame, so only 9 % is seen "
-                  "outside",
+                  "weakly, and the mesh fits inside the frame, so little is seen outside",
         how=f"clear {fw} px portrait cropped so that 55 % of the face box is outside the left "
             f"edge (aspect kept, {cut.shape[1]}x{cut.shape[0]} px)", source=G))
 
