@@ -52,7 +52,7 @@ def timed(fn, repeat: int) -> list[float]:
 
 def row(name: str, times: list[float]) -> str:
     p95 = float(np.percentile(times, 95))
-    return f"{name:<34}{statistics.median(times):>9.2f}{p95:>9.2f}"
+    return f"{name:<34}{min(times):>9.2f}{statistics.median(times):>9.2f}{p95:>9.2f}"
 
 
 def main() -> None:
@@ -107,11 +107,13 @@ def main() -> None:
     cores = "1 core (pinned)" if not args.all_cores else f"{os.cpu_count()} cores"
     print(f"photocheck {photocheck.__version__}, 600x800 JPEG q90, {cores}, "
           f"{args.repeat} runs; decision {result.decision.value}")
-    print(f"{'stage':<34}{'p50 ms':>9}{'p95 ms':>9}")
+    # On a shared machine the median moves by a third between runs; the minimum is the
+    # repeatable cost of the code, the median and p95 what a user sees under load.
+    print(f"{'stage':<34}{'min ms':>9}{'p50 ms':>9}{'p95 ms':>9}")
     for name, times in results.items():
         print(row(name, times))
-    print(f"{'cold start: photocheck check (s)':<34}{statistics.median(cold):>9.2f}"
-          f"{max(cold):>9.2f}  (median, max of 3)")
+    print(f"{'cold start: photocheck check (s)':<34}{min(cold):>9.2f}"
+          f"{statistics.median(cold):>9.2f}{max(cold):>9.2f}  (min, median, max of 3)")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{'peak RSS of this process (MB)':<34}{peak_mb:>9.0f}")
 

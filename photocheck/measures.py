@@ -76,7 +76,7 @@ def edge_blur(grey: np.ndarray, mask: np.ndarray, *, fine_sigma: float, coarse_s
         if int(candidates.sum()) < MIN_EDGE_PIXELS:
             continue
         strong = peaks & orientation & (
-            coarse >= np.quantile(coarse[candidates], 1.0 - edge_fraction))
+            coarse >= order_statistic(coarse[candidates], 100.0 * (1.0 - edge_fraction)))
         if int(strong.sum()) < MIN_EDGE_PIXELS // 2:
             continue
         ratio_sq = np.maximum((fine[strong] / np.maximum(coarse[strong], 1e-6)) ** 2, 1.0 + 1e-4)
@@ -117,7 +117,7 @@ def percentile_range(grey: np.ndarray, mask: np.ndarray, low: float, high: float
     values = grey[mask]
     if not values.size:
         return 0.0
-    lo, hi = np.percentile(values, (low, high))
+    lo, hi = order_statistic(values, low), order_statistic(values, high)
     return float(hi - lo)
 
 
@@ -141,18 +141,29 @@ def anomaly_map(rgb: np.ndarray, grey: np.ndarray, face: np.ndarray, *, window: 
     """
     mean = cv2.blur(grey, (window, window))
     sq_mean = cv2.blur(grey * grey, (window, window))
-    local_std = np.sqrt(np.maximum(sq_mean - mean * mean, 0.0))
-    flat = local_std < flat_std
+    flat = (sq_mean - mean * mean) < flat_std**2  # local variance: no square root needed
 
-    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
-    chroma = np.hypot(lab[..., 1] - 128.0, lab[..., 2] - 128.0)
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
+    chroma = cv2.magnitude(lab[..., 1].astype(np.float32) - 128.0,
+                           lab[..., 2].astype(np.float32) - 128.0)
     region = face if face.any() else np.ones_like(face)
-    skin_level = float(np.percentile(grey[region], skin_percentile))
-    skin_chroma = float(np.percentile(chroma[region], skin_percentile))
+    skin_level = order_statistic(grey[region], skin_percentile)
+    skin_chroma = order_statistic(chroma[region], skin_percentile)
     odd = grey < dark_ratio * skin_level
     if skin_chroma >= min_skin_chroma:
         odd |= chroma < desaturated_ratio * skin_chroma
     return (flat & odd) | (grey >= clipped_level)
+
+
+def order_statistic(values: np.ndarray, percentile: float) -> float:
+    """The ``percentile`` (0-100) of ``values`` as the nearest order statistic, without
+    interpolation: a selection, several times cheaper than ``np.percentile`` on the tens of
+    thousands of face pixels it is used on. NaN for an empty array."""
+    flat = values.ravel()
+    if not flat.size:
+        return float("nan")
+    k = min(flat.size - 1, max(0, int(round(percentile / 100.0 * (flat.size - 1)))))
+    return float(np.partition(flat, k)[k])
 
 
 def masked_fraction(flags: np.ndarray, mask: np.ndarray) -> float:
