@@ -37,6 +37,8 @@ LANDMARK_CROP_SCALE = 1.5
 
 # Indices into MediaPipe's six BlazeFace keypoints (subject's right eye first).
 KEYPOINT_RIGHT_EYE, KEYPOINT_LEFT_EYE = 0, 1
+# Face Mesh outer eye corners (subject's right, left).
+MESH_RIGHT_EYE_OUTER, MESH_LEFT_EYE_OUTER = 33, 263
 
 
 def models_dir() -> Path:
@@ -80,8 +82,16 @@ class Face:
 
     @property
     def eye_angle(self) -> float:
-        """Angle of the line from the subject's right eye to the left eye, radians (0 = level)."""
-        (rx, ry), (lx, ly) = self.keypoints[KEYPOINT_RIGHT_EYE], self.keypoints[KEYPOINT_LEFT_EYE]
+        """Angle of the line from the subject's right eye to the left eye, radians (0 = level).
+
+        From the Face Mesh eye corners when there are landmarks (BlazeFace's eye keypoints can be
+        some 5 degrees off), else from the detector keypoints."""
+        if self.landmarks is not None:
+            (rx, ry), (lx, ly) = (self.landmarks[MESH_RIGHT_EYE_OUTER, :2],
+                                  self.landmarks[MESH_LEFT_EYE_OUTER, :2])
+        else:
+            (rx, ry), (lx, ly) = (self.keypoints[KEYPOINT_RIGHT_EYE],
+                                  self.keypoints[KEYPOINT_LEFT_EYE])
         return math.atan2(ly - ry, lx - rx)
 
 
