@@ -168,8 +168,8 @@ def order_statistic(values: np.ndarray, percentile: float) -> float:
 
 def masked_fraction(flags: np.ndarray, mask: np.ndarray) -> float:
     """Share of ``mask`` pixels where ``flags`` is set. Units: fraction 0-1."""
-    total = int(mask.sum())
-    return float(flags[mask].sum() / total) if total else 0.0
+    total = np.count_nonzero(mask)
+    return np.count_nonzero(flags & mask) / total if total else 0.0
 
 
 def polygon_outside_fraction(polygon: np.ndarray, width: int, height: int) -> float:
