@@ -20,6 +20,8 @@ from rich.table import Table
 from rich.text import Text
 
 from . import __version__, i18n
+from .evaluation.cli import app as eval_app
+from .evaluation.cli import calibrate_command
 from .load import IMAGE_SUFFIXES
 from .measures import MEASURES
 from .pipeline import Checker, Inspection
@@ -42,6 +44,9 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_show_locals=False,  # locals may hold image arrays
 )
+
+app.add_typer(eval_app, name="eval")
+app.command("calibrate", help="Same as `photocheck eval calibrate`.")(calibrate_command)
 
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)

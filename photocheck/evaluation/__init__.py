@@ -1,0 +1,1 @@
+"""Evaluation helpers: compare photocheck with baselines on labelled image sets."""
