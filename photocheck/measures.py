@@ -64,18 +64,22 @@ def edge_blur(grey: np.ndarray, mask: np.ndarray, *, fine_sigma: float, coarse_s
     Returns the median over edges for mostly-vertical and mostly-horizontal edges (an
     orientation with too few edges is left out; empty when the crop has none to judge).
     Units: px at the canonical face scale (Gaussian-equivalent sigma). Lower is sharper: about
-    1 for a sharp photo, 2.5+ for a clearly blurred one.
+    1.1-2.0 for a sharp photo, 2.3 and more for a clearly blurred one.
     """
     fine = _gradient_magnitude(grey, fine_sigma)[0]
     coarse, vertical_edge = _gradient_magnitude(grey, coarse_sigma)
-    # Strictly positive: on a flat plateau every pixel equals its dilation.
-    peaks = (coarse >= cv2.dilate(coarse, np.ones((3, 3), np.uint8))) & (coarse > 1e-3) & mask
+    # An edge pixel is a maximum of the coarse gradient across the edge (left/right for a
+    # vertical edge, up/down for a horizontal one), so a long smeared edge keeps its whole ridge;
+    # strictly positive, since on a flat plateau every pixel equals its neighbours.
+    edge = (coarse > 1e-3) & mask
     medians = []
-    for orientation in (vertical_edge, ~vertical_edge):
+    left_right, up_down = np.ones((1, 3), np.uint8), np.ones((3, 1), np.uint8)
+    for orientation, across in ((vertical_edge, left_right), (~vertical_edge, up_down)):
         candidates = mask & orientation
         if int(candidates.sum()) < MIN_EDGE_PIXELS:
             continue
-        strong = peaks & orientation & (
+        ridge = coarse >= cv2.dilate(coarse, across)
+        strong = edge & ridge & orientation & (
             coarse >= order_statistic(coarse[candidates], 100.0 * (1.0 - edge_fraction)))
         if int(strong.sum()) < MIN_EDGE_PIXELS // 2:
             continue
