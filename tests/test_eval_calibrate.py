@@ -48,7 +48,7 @@ def _rule(policy: Policy, measure: str):
 
 
 def test_fitted_blur_bound_separates_clear_from_blurred():
-    fitted = fit(BASE, _items(), target_false_eligible=0.01, version="test", fitted_on="synthetic")
+    fitted = fit(BASE, _items(), version="test", fitted_on="synthetic")
     bound = _rule(fitted, "edge_blur_px").eligible_above
     assert 1.3 < bound < 2.8
     assert _rule(fitted, "edge_blur_px").review_above <= bound
@@ -70,11 +70,22 @@ def test_face_presence_rules_are_not_fitted():
             assert before == after
 
 
-def test_a_stricter_target_moves_the_bound_away_from_clear_photos():
+def test_a_costlier_false_eligible_moves_the_bound_away_from_clear_photos():
     items = _items()
-    loose = _rule(fit(BASE, items, target_false_eligible=0.2), "edge_blur_px").eligible_above
-    strict = _rule(fit(BASE, items, target_false_eligible=0.001), "edge_blur_px").eligible_above
-    assert strict >= loose
+    cheap = _rule(fit(BASE, items, false_eligible_cost=1.0), "edge_blur_px").eligible_above
+    costly = _rule(fit(BASE, items, false_eligible_cost=100.0), "edge_blur_px").eligible_above
+    assert costly >= cheap
+
+
+def test_the_bound_sits_in_the_middle_of_a_clean_gap():
+    items = [_item("not_eligible", "clean", f"c{n}", _face({"edge_blur_px": 1.0 + n / 100,
+                                                             "edge_blur_max_px": 1.0}))
+             for n in range(10)]  # clear photos 1.00-1.09
+    items += [_item("eligible", "gaussian", f"b{n}", _face({"edge_blur_px": 3.0 + n / 100,
+                                                           "edge_blur_max_px": 1.0}))
+              for n in range(10)]  # blurred photos 3.00-3.09
+    bound = _rule(fit(BASE, items), "edge_blur_px").eligible_above
+    assert 1.5 < bound < 2.6
 
 
 def test_cross_validation_holds_every_item_out_once_and_never_splits_a_group():

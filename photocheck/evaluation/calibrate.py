@@ -3,17 +3,25 @@
 Re-scoring needs no image: results keep their raw measures, and ``Policy.decide`` turns measures
 into a decision. So calibration reads measured items once and tries thresholds on them.
 
-Method (one rule at a time, so each bound can be explained on its own):
+Method (one rule at a time, so each bound can be explained on its own). For a rule, the clear
+photos are the ``not_eligible`` items with a face, and its targets are the eligible items of the
+degradations the rule exists for (blur for ``blurry``, the dark ones of "exposure" for
+``underexposed``, ...). Every pair of bounds (eligible, review) is given a cost:
 
-* The **eligible bound** of a rule is set so that at most ``target_false_eligible / R`` of the
-  clear (``not_eligible``) photos cross it, R being the number of fitted rules: the union of the
-  rules then keeps false eligibility near the target. Within that limit the bound sits halfway
-  to the photos the rule exists for (the eligible items whose degradation belongs to the rule's
-  reason, e.g. blur for ``blurry``), which leaves a margin on both sides instead of hugging the
-  clear photos seen in training.
-* The **review bound** lets at most ``review_budget / R`` of the clear photos into review.
-* Rules that test face presence (``no_face``, ``multiple_faces``) are kept as they are: their
-  bounds are confidences and counts, not fitted quantities.
+    false_eligible_cost x (share of clear photos judged eligible)
+  + review_cost x (share of clear photos and of targets sent to review)
+  + 1 x (share of targets judged not eligible)
+
+  + grey_cost x (share of the rule's borderline, grey items judged eligible)
+
+and the cheapest pair is kept; where several tie, the one in the middle of the tie, which
+leaves the widest margin on both sides. The grey term keeps a bound out of the borderline zone
+of LABELS.md (a face 10 % cut off is grey, 45 % is eligible) when the clear photos alone would
+let it sit anywhere in the gap. The weights say how much worse a wrongly granted
+replacement is than a missed one (20 by default) and what a look by staff costs (0.65).
+Rules that test face presence (``no_face``, ``multiple_faces``) are kept as they are: their
+bounds are confidences and counts, not fitted quantities. So are rules the set has no targets
+for (``face_too_small``).
 
 Honest figures come from cross-validation by group (a person, or a source folder): thresholds
 are fitted on the other folds and the held-out fold is scored with them.
@@ -44,61 +52,74 @@ REASON_DEGRADATIONS: dict[Reason, frozenset[str]] = {
 FIXED_REASONS = frozenset({Reason.NO_FACE, Reason.MULTIPLE_FACES})
 
 
-def fit(policy: Policy, items: Sequence[Item], *, target_false_eligible: float = 0.01,
-        review_budget: float = 0.04, version: str | None = None,
+def fit(policy: Policy, items: Sequence[Item], *, false_eligible_cost: float = 20.0,
+        review_cost: float = 0.65, grey_cost: float = 0.5, version: str | None = None,
         fitted_on: str = "") -> Policy:
     """A copy of ``policy`` with every fittable rule's bounds chosen from ``items``."""
     clear = [i for i in items if i.label.label == "not_eligible" and i.has_face]
-    fitted_rules = [r for r in policy.rules if r.reason not in FIXED_REASONS]
-    share = max(len(fitted_rules), 1)
     rules = []
     for rule in policy.rules:
-        if rule.reason in FIXED_REASONS:
-            rules.append(rule)
-            continue
+        degradations = REASON_DEGRADATIONS.get(rule.reason, ())
         targets = [i for i in items if i.label.label == "eligible"
-                   and i.label.degradation in REASON_DEGRADATIONS.get(rule.reason, ())]
-        rules.append(_fit_rule(rule, clear, targets, target_false_eligible / share,
-                               review_budget / share))
+                   and i.label.degradation in degradations]
+        grey = [i for i in items if i.label.label == "grey" and i.label.degradation in degradations
+                and i.has_face]
+        fitted = rule if rule.reason in FIXED_REASONS else _fit_rule(
+            rule, clear, targets, grey, false_eligible_cost=false_eligible_cost,
+            review_cost=review_cost, grey_cost=grey_cost)
+        rules.append(fitted)
     return dataclasses.replace(policy, rules=tuple(rules),
                                version=version or policy.version,
                                fitted_on=fitted_on or policy.fitted_on)
 
 
-def _fit_rule(rule: Rule, clear: Sequence[Item], targets: Sequence[Item], eligible_share: float,
-              review_share: float) -> Rule:
+def _fit_rule(rule: Rule, clear: Sequence[Item], targets: Sequence[Item], grey: Sequence[Item],
+              *, false_eligible_cost: float, review_cost: float, grey_cost: float) -> Rule:
     upward = rule.eligible_above is not None or rule.review_above is not None
     sign = 1.0 if upward else -1.0  # work on "higher is worse" values
-    clear_values = _values(clear, rule.measure, sign)
-    if clear_values.size == 0:
-        return rule
-    old_eligible = rule.eligible_above if upward else rule.eligible_below
-    old_review = rule.review_above if upward else rule.review_below
-    eligible = float(np.quantile(clear_values, 1.0 - eligible_share))
-    # The photos this rule is for are those of its degradations on the bad side of a typical
-    # clear photo (for underexposed: the dark ones of "exposure", not the blown-out ones).
+    clear_values = np.sort(_values(clear, rule.measure, sign))
     target_values = _values(targets, rule.measure, sign)
-    target_values = target_values[target_values > np.median(clear_values)]
-    if target_values.size:
-        low_target = float(np.quantile(target_values, 0.05))
-        if low_target > eligible:
-            eligible = (eligible + low_target) / 2
-    elif old_eligible is not None:
-        # Nothing in the set shows what the rule is for: only move away from clear photos.
-        eligible = max(eligible, sign * old_eligible)
-    review = float(np.quantile(clear_values, 1.0 - review_share))
-    if not target_values.size and old_review is not None:
-        review = max(review, sign * old_review)
-    # Where clear photos barely vary (a face is rarely cut off at all), a quantile would put
-    # the review bound on top of them: keep it at least halfway to the eligible bound.
-    review = max(review, (float(np.median(clear_values)) + eligible) / 2)
-    bounds = {}
-    if old_eligible is not None:
-        bounds["eligible_above" if upward else "eligible_below"] = _round(sign * eligible)
-        review = min(review, eligible)
-    if old_review is not None:
-        bounds["review_above" if upward else "review_below"] = _round(sign * review)
-    return dataclasses.replace(rule, **bounds)
+    if not clear_values.size:
+        return rule
+    # The targets on the bad side of a typical clear photo: for underexposed, the dark
+    # photos of "exposure", not the blown-out ones.
+    target_values = np.sort(target_values[target_values > np.median(clear_values)])
+    if not target_values.size:
+        return rule
+    values = np.unique(np.concatenate([clear_values, target_values]))
+    bounds = np.concatenate([(values[:-1] + values[1:]) / 2, [values[-1] + 1.0]])
+    clear_above = 1.0 - np.searchsorted(clear_values, bounds, side="right") / clear_values.size
+    targets_below = np.searchsorted(target_values, bounds, side="right") / target_values.size
+    grey_values = np.sort(_values(grey, rule.measure, sign))
+    grey_above = (1.0 - np.searchsorted(grey_values, bounds, side="right") / grey_values.size
+                  if grey_values.size else np.zeros_like(bounds))
+    # cost(eligible e, review r <= e) = A(e) + B(r): clear photos above e are false eligible,
+    # between r and e in review; targets below r are missed, between r and e in review.
+    cost_eligible = ((false_eligible_cost - review_cost) * clear_above
+                     + review_cost * targets_below + grey_cost * grey_above)
+    cost_review = review_cost * clear_above + (1.0 - review_cost) * targets_below
+    has_eligible = rule.eligible_above is not None or rule.eligible_below is not None
+    has_review = rule.review_above is not None or rule.review_below is not None
+    if has_eligible and has_review:
+        e = _middle_of_minimum(cost_eligible + np.minimum.accumulate(cost_review))
+        r = _middle_of_minimum(cost_review[:e + 1])
+    elif has_eligible:
+        e = r = _middle_of_minimum(false_eligible_cost * clear_above + targets_below
+                                   + grey_cost * grey_above)
+    else:  # a review-only rule: its "eligible" side is review
+        e = r = _middle_of_minimum(review_cost * clear_above + targets_below)
+    fitted = {}
+    if has_eligible:
+        fitted["eligible_above" if upward else "eligible_below"] = _round(sign * bounds[e])
+    if has_review:
+        fitted["review_above" if upward else "review_below"] = _round(sign * bounds[r])
+    return dataclasses.replace(rule, **fitted)
+
+
+def _middle_of_minimum(costs: np.ndarray) -> int:
+    """Index of the middle of the cheapest stretch: the widest margin among equal costs."""
+    cheapest = np.flatnonzero(costs <= costs.min() + 1e-12)
+    return int(cheapest[len(cheapest) // 2])
 
 
 def _values(items: Iterable[Item], measure: str, sign: float) -> np.ndarray:

@@ -112,10 +112,12 @@ def calibrate_command(
     policy_out: Annotated[Path, typer.Option("--out", "-o", dir_okay=False,
                                              help="Where to write the fitted policy TOML.")],
     policy: PolicyOption = None,
-    target_false_eligible: Annotated[float, typer.Option(
-        help="Largest share of clear photos that may be judged eligible.")] = 0.01,
-    review_budget: Annotated[float, typer.Option(
-        help="Largest share of clear photos that may go to review.")] = 0.04,
+    false_eligible_cost: Annotated[float, typer.Option(
+        help="How much worse a clear photo judged eligible is than a missed one.")] = 20.0,
+    review_cost: Annotated[float, typer.Option(
+        help="Cost of sending a photo to staff review, against 1 for a miss.")] = 0.65,
+    grey_cost: Annotated[float, typer.Option(
+        help="Cost of a borderline (grey) photo judged eligible.")] = 0.5,
     folds: Annotated[int, typer.Option(help="Cross-validation folds, split by group.")] = 5,
     version: Annotated[Optional[str], typer.Option(help="Version of the new policy.")] = None,
 ) -> None:
@@ -125,13 +127,15 @@ def calibrate_command(
     base = Policy.load(policy)
     items, _ = join(labels, _read_jsonl(results), results_root=Path.cwd())
     items = [i for i in items if i.decision is not None and i.decision != "error"]
-    options = dict(target_false_eligible=target_false_eligible, review_budget=review_budget)
+    options = dict(false_eligible_cost=false_eligible_cost, review_cost=review_cost,
+                   grey_cost=grey_cost)
     held_out = scores_of(calibration.cross_validate(base, items, folds=folds, **options))
     groups = len({i.label.group for i in items})
     fitted = calibration.fit(
         base, items, version=version or f"{base.version}+fit", **options,
-        fitted_on=(f"{labels.name}: {len(items)} images from {groups} groups; target "
-                   f"false-eligible {target_false_eligible}, review budget {review_budget}; "
+        fitted_on=(f"{labels.name}: {len(items)} images from {groups} groups; costs: false "
+                   f"eligible {false_eligible_cost}, review {review_cost}, grey eligible {grey_cost}, "
+                   f"miss 1; "
                    f"held-out ({folds}-fold by group) accuracy {_pct(held_out.accuracy)}, "
                    f"false-eligible {_pct(held_out.false_eligible_rate)}, missed "
                    f"{_pct(held_out.missed_eligible_rate)}, review {_pct(held_out.review_rate)}"))

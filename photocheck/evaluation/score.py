@@ -1,6 +1,6 @@
 """Score photocheck (or a baseline) against a labelled image set.
 
-A labels table (CSV, see ``/work/shared/LABELS.md`` for the convention) is joined with results
+A labels table (CSV, see ``../shared/LABELS.md`` for the convention) is joined with results
 (:class:`photocheck.Result` objects or the dicts ``photocheck check --json`` writes) on the
 resolved image path, and turned into :class:`Scores`: accuracy, the costly *false eligible*
 rate, missed eligibles, review and error rates, reason agreement, grey-item counts and
