@@ -112,3 +112,19 @@ def test_rescore_uses_only_the_stored_measures():
     judged = rescore(BASE, blurred)
     assert (judged.decision, judged.reasons) == ("eligible", ("blurry",))
     assert Reason.BLURRY not in FIXED_REASONS
+
+
+def test_staff_photos_stand_for_the_reasons_found_or_their_most_unusual_measure():
+    from photocheck.evaluation.calibrate import STAFF, _aims
+
+    clear = [_item("not_eligible", STAFF, f"c{n}", _face({"edge_blur_px": 1.2 + n / 100,
+                                                          "edge_blur_max_px": 1.3}))
+             for n in range(20)]
+    found = Item(_item("eligible", STAFF, "s1", {}).label, "eligible", ("blurry",),
+                 _face({"edge_blur_px": 3.0, "edge_blur_max_px": 3.2}))
+    dark = _item("eligible", STAFF, "s2", _face({"edge_blur_px": 1.25, "edge_blur_max_px": 1.3,
+                                                 "face_brightness": 5.0}))
+    aims = _aims(BASE, clear + [found, dark], clear)
+    assert aims[:20] == [set()] * 20
+    assert aims[20] == {Reason.BLURRY}
+    assert aims[21] == {Reason.UNDEREXPOSED}

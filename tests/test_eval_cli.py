@@ -88,3 +88,26 @@ def test_agreement_with_staff_decisions(evaluation):
     result = runner.invoke(app, ["eval", "agreement", str(root / "staff.csv")])
     assert result.exit_code == 0, result.output
     assert "agreement: 100.0 % of 2" in result.output
+
+
+def test_refit_from_staff_decisions_writes_a_policy(evaluation):
+    root, _ = evaluation
+    images = sorted((root / "set" / "images").glob("*.jpg"))
+    clear = [p for p in images if "__clean" in p.name or "__gaussian_0.4" in p.name]
+    blurred = [p for p in images if "__gaussian_3.5" in p.name or "__defocus_5" in p.name]
+    rows = [f"{p},not_eligible" for p in clear] + [f"{p},eligible" for p in blurred]
+    (root / "staff2.csv").write_text("path,decision\n" + "\n".join(rows) + "\n")
+    out = root / "staff_policy.toml"
+    result = runner.invoke(app, ["eval", "agreement", str(root / "staff2.csv"), "--refit",
+                                 str(out), "--folds", "2"])
+    assert result.exit_code == 0, result.output
+    fitted = Policy.load(out)
+    assert fitted.version.endswith("+staff2")
+    assert "staff decisions" in fitted.fitted_on
+
+
+def test_agreement_rejects_unknown_decisions(evaluation):
+    root, _ = evaluation
+    (root / "bad.csv").write_text("path,decision\na.jpg,maybe\n")
+    result = runner.invoke(app, ["eval", "agreement", str(root / "bad.csv")])
+    assert result.exit_code == 2

@@ -52,16 +52,19 @@ REASON_DEGRADATIONS: dict[Reason, frozenset[str]] = {
 FIXED_REASONS = frozenset({Reason.NO_FACE, Reason.MULTIPLE_FACES})
 
 
+STAFF = "staff"  # degradation of items labelled by counter staff, not made by a builder
+
+
 def fit(policy: Policy, items: Sequence[Item], *, false_eligible_cost: float = 20.0,
         review_cost: float = 0.65, grey_cost: float = 0.5, version: str | None = None,
         fitted_on: str = "") -> Policy:
     """A copy of ``policy`` with every fittable rule's bounds chosen from ``items``."""
     clear = [i for i in items if i.label.label == "not_eligible" and i.has_face]
+    aims = _aims(policy, items, clear)
     rules = []
     for rule in policy.rules:
         degradations = REASON_DEGRADATIONS.get(rule.reason, ())
-        targets = [i for i in items if i.label.label == "eligible"
-                   and i.label.degradation in degradations]
+        targets = [i for i, reasons in zip(items, aims) if rule.reason in reasons]
         grey = [i for i in items if i.label.label == "grey" and i.label.degradation in degradations
                 and i.has_face]
         fitted = rule if rule.reason in FIXED_REASONS else _fit_rule(
@@ -71,6 +74,42 @@ def fit(policy: Policy, items: Sequence[Item], *, false_eligible_cost: float = 2
     return dataclasses.replace(policy, rules=tuple(rules),
                                version=version or policy.version,
                                fitted_on=fitted_on or policy.fitted_on)
+
+
+def _aims(policy: Policy, items: Sequence[Item], clear: Sequence[Item]) -> list[set[Reason]]:
+    """For each item, the reasons it is an example of (empty unless labelled eligible).
+
+    Items of an evaluation set say so by their degradation. A photo that staff judged eligible
+    says nothing: it stands for the reasons photocheck found in it, or, where it found none, for
+    the rule whose measure lies furthest into the tail of the clear photos' values."""
+    aims = []
+    for item in items:
+        if item.label.label != "eligible":
+            aims.append(set())
+        elif item.label.degradation != STAFF:
+            aims.append({reason for reason, kinds in REASON_DEGRADATIONS.items()
+                         if item.label.degradation in kinds})
+        else:
+            found = {Reason(r) for r in item.reasons} - FIXED_REASONS - {Reason.CLEAR_PHOTO}
+            aims.append(found or {_most_unusual(policy, item, clear)})
+    return aims
+
+
+def _most_unusual(policy: Policy, item: Item, clear: Sequence[Item]) -> Reason:
+    """The fittable rule whose measure, on ``item``, exceeds the largest share of clear photos."""
+    best, best_share = Reason.BLURRY, -1.0
+    for rule in policy.rules:
+        if rule.reason in FIXED_REASONS:
+            continue
+        sign = 1.0 if rule.eligible_above is not None or rule.review_above is not None else -1.0
+        value = item.measures.get(rule.measure)
+        values = _values(clear, rule.measure, sign)
+        if value is None or not math.isfinite(value) or not values.size:
+            continue
+        share = float(np.mean(values < sign * value))
+        if share > best_share:
+            best, best_share = rule.reason, share
+    return best
 
 
 def _fit_rule(rule: Rule, clear: Sequence[Item], targets: Sequence[Item], grey: Sequence[Item],

@@ -16,7 +16,8 @@ from rich.table import Table
 from ..pipeline import Checker
 from ..policy import Policy
 from . import calibrate as calibration
-from .score import Scores, compare, join, plot_measure, read_labels, score, scores_of
+from .score import (Item, Label, Scores, compare, join, plot_measure, read_labels, score,
+                    scores_of)
 
 app = typer.Typer(help="Measure accuracy on a labelled set and fit thresholds to it.",
                   no_args_is_help=True, add_completion=False,
@@ -154,18 +155,50 @@ def agreement(
     decisions: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
                                               help="CSV of staff decisions: path,decision.")],
     policy: PolicyOption = None,
+    refit: Annotated[Optional[Path], typer.Option(
+        dir_okay=False, help="Also fit thresholds to the staff decisions; write the policy here.")
+    ] = None,
+    folds: Annotated[int, typer.Option(help="Cross-validation folds for --refit.")] = 5,
 ) -> None:
-    """Agreement with decisions made by staff (eligible / not_eligible per photo)."""
+    """Agreement with decisions made by counter staff (eligible / not_eligible per photo),
+    and, with --refit, thresholds fitted to them (held-out figures reported)."""
     with decisions.open(newline="", encoding="utf-8-sig") as fh:
-        rows = [(r["path"], r["decision"].strip()) for r in csv.DictReader(fh)]
+        rows = [(r["path"].strip(), r["decision"].strip()) for r in csv.DictReader(fh)]
+    wrong = sorted({d for _, d in rows} - {"eligible", "not_eligible"})
+    if wrong:
+        raise typer.BadParameter(f"decisions must be eligible or not_eligible, not {wrong}",
+                                 param_hint="DECISIONS")
     base = decisions.resolve().parent
-    table: Counter[tuple[str, str]] = Counter()
+    items = []
     with Checker(policy) as checker:
+        active = checker.policy
         for path, staff in rows:
             full = Path(path) if Path(path).is_absolute() else base / path
-            table[(staff, checker.check(full).decision.value)] += 1
+            result = checker.check(full)
+            label = Label(file=path, path=full.resolve(), label=staff, group=path,
+                          degradation=calibration.STAFF)
+            items.append(Item(label, result.decision.value,
+                              tuple(r.value for r in result.reasons), result.measures))
+    _print_agreement(items)
+    if refit is not None:
+        judged = [i for i in items if i.decision != "error"]
+        held_out = scores_of(calibration.cross_validate(active, judged, folds=folds))
+        fitted = calibration.fit(
+            active, judged, version=f"{active.version}+{decisions.stem}",
+            fitted_on=(f"{decisions.name}: {len(judged)} staff decisions; held-out "
+                       f"({folds}-fold) accuracy {_pct(held_out.accuracy)}, false-eligible "
+                       f"{_pct(held_out.false_eligible_rate)}, missed "
+                       f"{_pct(held_out.missed_eligible_rate)}"))
+        out.print(compare(held_out, scores_of(items), names=("refit, held out", "current"),
+                          title="Against the staff decisions"))
+        refit.write_text(calibration.policy_toml(fitted), encoding="utf-8")
+        out.print(f"written: {refit} (version {fitted.version})")
+
+
+def _print_agreement(items: list[Item]) -> None:
+    table: Counter[tuple[str, str]] = Counter((i.label.label, i.decision) for i in items)
     judged = ("eligible", "not_eligible", "review", "error")
-    grid = Table(title=f"Staff (rows) vs photocheck (columns), {len(rows)} photos")
+    grid = Table(title=f"Staff (rows) vs photocheck (columns), {len(items)} photos")
     grid.add_column("staff")
     for name in judged:
         grid.add_column(name, justify="right")
@@ -173,7 +206,7 @@ def agreement(
         grid.add_row(staff, *(str(table[(staff, j)]) for j in judged))
     out.print(grid)
     agreed = sum(n for (s, j), n in table.items() if s == j)
-    out.print(f"agreement: {_pct(agreed / len(rows) if rows else None)} of {len(rows)} "
+    out.print(f"agreement: {_pct(agreed / len(items) if items else None)} of {len(items)} "
               f"({sum(n for (_, j), n in table.items() if j == 'review')} sent to review)")
 
 
