@@ -1,4 +1,5 @@
-"""Command line: ``photocheck check``, ``schema``, ``policy``. A thin shell over the pipeline.
+"""Command line: ``photocheck check``, ``batch``, ``report``, ``eval``, ``calibrate``, ``schema``,
+``policy``. A thin shell over the pipeline.
 
 Every judgement goes through one :class:`~photocheck.pipeline.Checker`; this module only turns
 arguments into calls and results into lines (Rich) or JSON Lines. Results go to stdout,
@@ -20,6 +21,8 @@ from rich.table import Table
 from rich.text import Text
 
 from . import __version__, i18n
+from .batch import (DEFAULT_CHUNK_SIZE, BatchError, RichProgress, collect_tasks, open_output,
+                    run_batch, summary_table)
 from .evaluation.cli import app as eval_app
 from .evaluation.cli import calibrate_command
 from .load import IMAGE_SUFFIXES
@@ -154,6 +157,95 @@ def check(
         out.print(_summary(counts, len(inputs), lang))
     if failed or counts[Decision.ERROR]:
         raise typer.Exit(1)
+
+
+@app.command("batch")
+def batch_command(
+    inputs: Annotated[
+        list[str],
+        typer.Argument(show_default=False, metavar="INPUT",
+                       help="Folders (recursive), quoted glob patterns (\"arsip/**/*.jpg\"), "
+                            ".zip / .tar / .tar.gz archives, or CSV manifests (a path column, "
+                            "relative to the CSV, and optional id and birth_year columns)."),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", metavar="RESULTS", show_default=False, dir_okay=False,
+                     help="Results file: .jsonl, .csv or .parquet. Rows are appended as they "
+                          "finish; rerunning the same command resumes."),
+    ],
+    workers: Annotated[
+        Optional[int],
+        typer.Option("--workers", "-w", min=1, show_default="CPU count",
+                     help="Worker processes (each loads the models once)."),
+    ] = None,
+    reason: Annotated[
+        RequestReason,
+        typer.Option("--reason", "-r", case_sensitive=False,
+                     help="Why the citizens ask for new photos (one reason for the batch)."),
+    ] = RequestReason.QUALITY,
+    policy: PolicyOption = None,
+    chunk_size: Annotated[
+        int,
+        typer.Option("--chunk-size", min=1, help="At most this many images per worker task."),
+    ] = DEFAULT_CHUNK_SIZE,
+    no_progress: Annotated[
+        bool, typer.Option("--no-progress", help="No progress bar on stderr."),
+    ] = False,
+) -> None:
+    """Audit a photo archive: judge every image, in parallel, into one results file.
+
+    Resumable: rerun the same command after a crash or Ctrl-C and only the inputs not yet in
+    RESULTS (or whose bytes changed) are judged. Exit codes: [bold]0[/bold] every input was
+    processed ([italic]error[/italic] rows, e.g. a corrupt file, are results, not failures);
+    [bold]130[/bold] stopped by Ctrl-C, what finished is written; [bold]1[/bold] the run failed
+    (e.g. models could not be loaded); [bold]2[/bold] usage error.
+    """
+    _load_policy(policy)
+    try:
+        open_output(out)  # a bad suffix is a usage error before any listing
+        tasks = collect_tasks(inputs, warn=lambda note: err.print(Text(note, style="yellow")))
+        if not tasks:
+            raise BatchError("no images found")
+        with RichProgress(err, enabled=not no_progress) as progress:
+            summary = run_batch(tasks, out, workers=workers, policy=policy, reason=reason.value,
+                                chunk_size=chunk_size, progress=progress)
+    except BatchError as exc:
+        raise typer.BadParameter(str(exc), param_hint=exc.param) from None
+    except KeyboardInterrupt:  # while listing the inputs
+        raise typer.Exit(130) from None
+    except Exception as exc:
+        err.print(Text(f"photocheck: the batch stopped: {exc}. Rows written so far are kept; "
+                       "rerun the same command to resume.", style="bold red"))
+        raise typer.Exit(1) from None
+    err.print(summary_table(summary))
+    if summary.interrupted:
+        raise typer.Exit(130)
+
+
+@app.command("report")
+def report_command(
+    results: Annotated[Path, typer.Argument(exists=True, dir_okay=False, metavar="RESULTS",
+                                            help="Results of `batch` (.jsonl, .csv, .parquet) "
+                                                 "or of `check --json`.")],
+    html: Annotated[Path, typer.Option("--html", dir_okay=False,
+                                       help="Where to write the report (one offline file).")],
+    lang: Annotated[
+        i18n.Language,
+        typer.Option("--lang", "-l", case_sensitive=False, help="Language of the report."),
+    ] = i18n.Language.ID,
+    thumbnails: Annotated[bool, typer.Option(
+        help="Embed thumbnails of the flagged photos (personal data: --no-thumbnails leaves "
+             "them out).")] = True,
+    worst: Annotated[int, typer.Option(min=0, help="Flagged photos shown per decision.")] = 60,
+) -> None:
+    """Write an HTML report of a results file: counts per decision and reason, sharpness
+    plots and a gallery of the flagged photos, worst first. Opens offline."""
+    from .report import write_report  # matplotlib only when a report is asked for
+
+    written = write_report(results, html, lang=i18n.check_language(lang), thumbnails=thumbnails,
+                           worst=worst)
+    err.print(Text(f"report: {written}"))
 
 
 @app.command()

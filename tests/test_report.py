@@ -313,3 +313,24 @@ def test_empty_results(tmp_path):
     text = write_report(_write_jsonl(tmp_path / "r.jsonl", []),
                         tmp_path / "r.html").read_text(encoding="utf-8")
     assert "<dt>Jumlah foto</dt><dd>0</dd>" in text and len(_images(text, "png")) == 2
+
+
+def test_report_command_on_batch_results(tmp_path):
+    """`photocheck batch` then `photocheck report`: the two commands fit together."""
+    from typer.testing import CliRunner
+
+    from photocheck.cli import app
+
+    samples = Path(__file__).resolve().parent.parent / "samples"
+    runner = CliRunner()
+    results = tmp_path / "hasil.csv"
+    batch = runner.invoke(app, ["batch", str(samples), "--out", str(results), "--workers", "1",
+                                "--no-progress"])
+    assert batch.exit_code == 0, batch.output
+    html = tmp_path / "laporan.html"
+    report = runner.invoke(app, ["report", str(results), "--html", str(html),
+                                 "--no-thumbnails"])
+    assert report.exit_code == 0, report.output
+    text = html.read_text(encoding="utf-8")
+    assert "Memenuhi syarat" in text
+    assert "data:image/jpeg" not in text
