@@ -850,7 +850,9 @@ class _Output:
 _ROW_PREFIX = b'{"key": '
 
 
-class _JsonlOutput(_Output):
+class _LineOutput(_Output):
+    """A text file of one row per line (JSONL, CSV): only its last line can be torn."""
+
     def read(self) -> list[dict]:
         return self._scan()[0] if self.path.exists() else []
 
@@ -859,8 +861,19 @@ class _JsonlOutput(_Output):
         rows, good_end, size = self._scan()
         if good_end < size:
             self._truncate(good_end)
+        if good_end == 0:
+            self._start()
         return rows
 
+    def _scan(self) -> tuple[list[dict], int, int]:
+        """Rows, the end of the last whole row, the file size."""
+        raise NotImplementedError
+
+    def _start(self) -> None:
+        """Write what an empty file begins with."""
+
+
+class _JsonlOutput(_LineOutput):
     def _scan(self) -> tuple[list[dict], int, int]:
         """Rows, the end of the last whole line, the file size. An unterminated last line is
         torn (not a row); an invalid line elsewhere is an error."""
@@ -902,20 +915,11 @@ class _JsonlOutput(_Output):
             self._replace(lambda handle: handle.write(self._encode(rows)))
 
 
-class _CsvOutput(_Output):
+class _CsvOutput(_LineOutput):
     _HEADER = (",".join(CSV_COLUMNS) + "\n").encode("utf-8")
 
-    def read(self) -> list[dict]:
-        return self._scan()[0] if self.path.exists() else []
-
-    def load(self) -> list[dict]:
-        self._open_append()
-        rows, good_end, size = self._scan()
-        if good_end < size:
-            self._truncate(good_end)
-        if good_end == 0:
-            self._write_durably(self._HEADER)
-        return rows
+    def _start(self) -> None:
+        self._write_durably(self._HEADER)
 
     def _scan(self) -> tuple[list[dict], int, int]:
         """Rows, the end of the last whole record, the file size. A record cut short at the end
