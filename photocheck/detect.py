@@ -114,6 +114,8 @@ class FaceFinder:
         self._landmarker = landmarker
         self._options = options
         self._warm = False
+        # LiteRT copies (and warns about) input buffers not aligned to 64 bytes.
+        self._landmark_input = _aligned_zeros((1, LANDMARK_INPUT_SIZE, LANDMARK_INPUT_SIZE, 3))
 
     @classmethod
     def create_from_options(cls, options: FaceFinderOptions | None = None) -> FaceFinder:
@@ -189,7 +191,8 @@ class FaceFinder:
         to_crop = _similarity((x + w / 2, y + h / 2), face.eye_angle, size / side, size)
         crop = cv2.warpAffine(rgb, to_crop, (size, size), flags=cv2.INTER_LINEAR,
                               borderMode=cv2.BORDER_REPLICATE)
-        tensor = (crop.astype(np.float32) * (1.0 / 255.0))[None]
+        tensor = self._landmark_input
+        np.multiply(crop, np.float32(1.0 / 255.0), out=tensor[0])
         interpreter = self._landmarker
         interpreter.set_tensor(interpreter.get_input_details()[0]["index"], tensor)
         interpreter.invoke()
@@ -213,6 +216,14 @@ class FaceFinder:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _aligned_zeros(shape: tuple[int, ...], alignment: int = 64) -> np.ndarray:
+    """A float32 array of zeros whose data starts on an ``alignment``-byte boundary."""
+    size = int(np.prod(shape)) * 4
+    raw = np.zeros(size + alignment, np.uint8)
+    start = -raw.ctypes.data % alignment
+    return raw[start:start + size].view(np.float32).reshape(shape)
 
 
 def _similarity(centre: tuple[float, float], angle: float, scale: float, size: int) -> np.ndarray:
