@@ -72,7 +72,7 @@ Engine seam (a Dask engine plugs in here)
     :class:`Task` is a small frozen dataclass of paths and offsets, not bytes, so a cluster's
     workers need the files at the same absolute paths (shared storage). A Dask engine would
     ``client.submit(judge_chunk, chunk, policy, reason, pure=False)`` a few chunks per worker and
-    top up from ``distributed.as_completed``.
+    top up from ``distributed.as_completed``: :class:`photocheck.batch_dask.DaskEngine` does.
 
 :class:`LocalEngine`
     Worker processes on this machine, started with ``spawn``: MediaPipe tasks created before a

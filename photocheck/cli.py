@@ -8,6 +8,8 @@ diagnostics to stderr.
 
 from __future__ import annotations
 
+import contextlib
+import enum
 import json
 import os
 from collections import Counter
@@ -159,6 +161,13 @@ def check(
         raise typer.Exit(1)
 
 
+class BatchEngine(str, enum.Enum):
+    """Values of ``batch --engine``."""
+
+    LOCAL = "local"
+    DASK = "dask"
+
+
 @app.command("batch")
 def batch_command(
     inputs: Annotated[
@@ -192,6 +201,19 @@ def batch_command(
     no_progress: Annotated[
         bool, typer.Option("--no-progress", help="No progress bar on stderr."),
     ] = False,
+    engine: Annotated[
+        BatchEngine,
+        typer.Option("--engine", case_sensitive=False,
+                     help="Where the images are judged: local worker processes, or Dask (a "
+                          "LocalCluster here, or the cluster at --scheduler; needs "
+                          "pip install 'photocheck\\[dask]')."),
+    ] = BatchEngine.LOCAL,
+    scheduler: Annotated[
+        Optional[str],
+        typer.Option("--scheduler", metavar="ADDRESS", show_default=False,
+                     help="Address of an existing Dask scheduler (tcp://host:8786); implies "
+                          "--engine dask. Workers need the photos at the same paths."),
+    ] = None,
 ) -> None:
     """Audit a photo archive: judge every image, in parallel, into one results file.
 
@@ -204,12 +226,23 @@ def batch_command(
     _load_policy(policy)
     try:
         open_output(out)  # a bad suffix is a usage error before any listing
+        use_dask = engine is BatchEngine.DASK or scheduler is not None
+        if use_dask:
+            from .batch_dask import require_distributed
+
+            require_distributed()  # a usage error naming the extra, before any listing
         tasks = collect_tasks(inputs, warn=lambda note: err.print(Text(note, style="yellow")))
         if not tasks:
             raise BatchError("no images found")
-        with RichProgress(err, enabled=not no_progress) as progress:
-            summary = run_batch(tasks, out, workers=workers, policy=policy, reason=reason.value,
-                                chunk_size=chunk_size, progress=progress)
+        with contextlib.ExitStack() as stack:
+            chosen = None
+            if use_dask:
+                from .batch_dask import DaskEngine
+
+                chosen = stack.enter_context(DaskEngine(scheduler, workers=workers))
+            progress = stack.enter_context(RichProgress(err, enabled=not no_progress))
+            summary = run_batch(tasks, out, engine=chosen, workers=workers, policy=policy,
+                                reason=reason.value, chunk_size=chunk_size, progress=progress)
     except BatchError as exc:
         raise typer.BadParameter(str(exc), param_hint=exc.param) from None
     except KeyboardInterrupt:  # while listing the inputs

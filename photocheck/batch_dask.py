@@ -1,0 +1,176 @@
+"""A Dask engine for ``photocheck batch``: judge chunks on a ``distributed`` cluster.
+
+    photocheck batch arsip/ --out hasil.jsonl --engine dask              # a LocalCluster here
+    photocheck batch /mnt/arsip/ --out hasil.jsonl --scheduler tcp://host:8786
+
+:class:`DaskEngine` implements the engine seam of :mod:`photocheck.batch`: it submits
+:func:`~photocheck.batch.judge_chunk` per chunk (``pure=False``: the same chunk given twice is
+judged twice, never served from a cache), keeps ``chunks_in_flight_per_worker`` chunks per worker
+thread in flight, tops up from :class:`distributed.as_completed` and yields each chunk's rows as
+it completes. Closing the generator, an exception or Ctrl-C cancels what is outstanding.
+
+Without a scheduler address a :class:`distributed.LocalCluster` is started on first use (one
+single-threaded worker *process* per CPU, started with ``spawn`` so that no MediaPipe state
+crosses a fork) and shut down by :meth:`DaskEngine.close`. With an address the engine connects a
+:class:`distributed.Client` to an existing cluster and leaves the cluster running on close.
+Tasks name files, not bytes: every worker needs the photos (and a policy TOML given by path) at
+the same absolute paths, e.g. on shared storage. Each worker process loads the models once.
+
+A worker that dies is handled by Dask: its tasks are rescheduled on other workers, and a chunk
+that kills ``distributed.scheduler.allowed-failures`` workers aborts the run with ``KilledWorker``
+(rows written so far stay; rerun to resume).
+
+``dask`` is imported lazily: :mod:`photocheck` imports without it. ``pip install
+'photocheck[dask]'`` installs it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from .batch import BatchError, Task, default_workers, judge_chunk
+
+INSTALL_HINT = "the Dask engine needs dask.distributed: pip install 'photocheck[dask]'"
+
+
+def require_distributed() -> Any:
+    """The ``distributed`` module, or a :class:`BatchError` (a usage error) naming the extra."""
+    try:
+        import distributed
+    except ImportError:
+        raise BatchError(INSTALL_HINT, "--engine") from None
+    return distributed
+
+
+class DaskEngine:
+    """Judge chunks on a Dask cluster: a new :class:`~distributed.LocalCluster` of ``workers``
+    processes (``scheduler=None``), or the existing cluster at ``scheduler``."""
+
+    def __init__(self, scheduler: str | None = None, *, workers: int | None = None,
+                 chunks_in_flight_per_worker: int = 2) -> None:
+        require_distributed()
+        if chunks_in_flight_per_worker < 1:
+            raise ValueError("chunks_in_flight_per_worker must be at least 1")
+        if scheduler is not None and workers is not None:
+            raise BatchError("--workers does not apply to an existing cluster (--scheduler): "
+                             "the cluster has its own workers", "--workers")
+        self.scheduler = scheduler
+        self._n_workers = max(1, workers or default_workers()) if scheduler is None else None
+        self.chunks_in_flight_per_worker = chunks_in_flight_per_worker
+        self._cluster: Any = None
+        self._client: Any = None
+        self._futures: set[Any] = set()
+
+    # ----------------------------------------------------------------------------------------
+    # Connection
+
+    @property
+    def client(self) -> Any:
+        """The :class:`distributed.Client`, started or connected on first use."""
+        if self._client is None:
+            self._connect()
+        return self._client
+
+    def _connect(self) -> None:
+        import dask
+        from distributed import Client, LocalCluster
+
+        if self.scheduler is not None:
+            try:
+                self._client = Client(self.scheduler, set_as_default=False)
+            except OSError as exc:  # includes TimeoutError: nothing listening there
+                raise BatchError(f"cannot connect to the Dask scheduler {self.scheduler}: {exc}",
+                                 "--scheduler") from None
+            return
+        # SIGINT blocked while the cluster's threads and processes start: they inherit the mask,
+        # so a Ctrl-C in the terminal reaches this process only, which then cancels and closes.
+        with _sigint_blocked(), dask.config.set({"distributed.worker.multiprocessing-method":
+                                                 "spawn"}):
+            self._cluster = LocalCluster(n_workers=self._n_workers, threads_per_worker=1,
+                                         processes=True, dashboard_address=None)
+            self._client = Client(self._cluster, set_as_default=False)
+
+    @property
+    def workers(self) -> int:
+        """Worker threads (one per process on a LocalCluster): sizes the chunks and the window."""
+        if self._n_workers is not None:
+            return self._n_workers
+        info = self.client.scheduler_info()
+        threads = sum(worker.get("nthreads", 1) for worker in info.get("workers", {}).values())
+        return max(1, threads)
+
+    # ----------------------------------------------------------------------------------------
+    # The engine seam
+
+    def map_chunks(self, chunks: Iterable[list[Task]], policy: str | None,
+                   reason: str) -> Iterator[list[dict]]:
+        from distributed import as_completed
+
+        client = self.client
+        window = self.workers * self.chunks_in_flight_per_worker
+        source = iter(chunks)
+        futures = self._futures
+        completed = as_completed(loop=client.loop)
+
+        def top_up() -> None:
+            while len(futures) < window:
+                chunk = next(source, None)
+                if chunk is None:
+                    return
+                if chunk:
+                    future = client.submit(judge_chunk, chunk, policy, reason, pure=False)
+                    futures.add(future)
+                    completed.add(future)
+
+        try:
+            top_up()
+            for future in completed:  # ends when nothing is in flight and nothing was added
+                futures.discard(future)
+                rows = future.result()  # a failed chunk (e.g. KilledWorker) aborts the run
+                future.release()
+                top_up()  # before yielding: the workers stay busy while the parent writes
+                yield rows
+        except BaseException:  # Ctrl-C, generator closed early, a failure
+            self._cancel()
+            raise
+
+    def _cancel(self) -> None:
+        futures = list(self._futures)
+        self._futures.clear()
+        if futures and self._client is not None:
+            with contextlib.suppress(Exception):
+                self._client.cancel(futures)
+
+    def close(self) -> None:
+        """Cancel what is outstanding; close the client and, if this engine started it, the
+        cluster (an existing cluster keeps running)."""
+        self._cancel()
+        client, self._client = self._client, None
+        cluster, self._cluster = self._cluster, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close()
+        if cluster is not None:
+            with contextlib.suppress(Exception):
+                cluster.close()
+
+    def __enter__(self) -> DaskEngine:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+@contextlib.contextmanager
+def _sigint_blocked():
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
