@@ -47,6 +47,8 @@ MEMBERS = {
         "mediapipe/modules/face_detection/face_detection_short_range.tflite",
     "face_landmark.tflite":
         "mediapipe/modules/face_landmark/face_landmark.tflite",
+    "selfie_segmentation.tflite":
+        "mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite",
     "LICENSE":
         f"mediapipe-{VERSION}.dist-info/LICENSE",
 }

@@ -14,6 +14,11 @@ under a header band:
   glared or clipped (:func:`photocheck.measures.occlusion_map`, limited to the face oval and
   feature regions: the measures read nothing outside them).
 
+For a capture result (a new photo) the header shows the head pose angles, eye openness,
+lighting ratio and the background colour found against the one expected for the birth year,
+and a dashed-looking cyan outline marks the background region whose colour and uniformity were
+measured (:func:`photocheck.measures.background_region`).
+
 Without a face only the header is drawn over the unmarked photo. An ``error`` result has no
 image: :func:`annotate` returns None and :func:`save_annotation` writes nothing.
 
@@ -33,9 +38,9 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from . import i18n
-from .measures import MEASURES, occlusion_map
+from .measures import MEASURES, background_region, occlusion_map
 from .pipeline import Inspection
-from .policy import Policy
+from .policy import DERIVED_MEASURES, Policy
 from .schema import Decision, Finding, RequestReason, Result
 
 #: Narrower working images are enlarged (by a whole factor) until at least this wide.
@@ -47,7 +52,11 @@ COLOURS: dict[Decision, tuple[int, int, int]] = {
     Decision.NOT_ELIGIBLE: (40, 175, 75),
     Decision.REVIEW: (245, 170, 0),
     Decision.ERROR: (150, 150, 150),
+    Decision.ACCEPTED: (40, 175, 75),
+    Decision.REJECTED: (220, 40, 40),
 }
+BACKGROUND_OUTLINE = (255, 235, 0)
+DERIVED_UNITS = {name: unit for name, (unit, _) in DERIVED_MEASURES.items()}
 OCCLUSION_TINT = (255, 0, 255)
 OCCLUSION_ALPHA = 0.5
 LANDMARK_COLOUR = (0, 230, 255)
@@ -59,6 +68,9 @@ HEADER_DIM = (160, 160, 160)
 #: Measures shown in the header, in this order (when measured).
 KEY_MEASURES = ("edge_blur_px", "laplacian_variance", "face_brightness", "face_contrast",
                 "face_occluded", "eyes_occluded")
+#: ... and for a capture result.
+CAPTURE_KEY_MEASURES = ("head_yaw_deg", "head_pitch_deg", "head_roll_deg", "eyes_openness",
+                        "edge_blur_px", "face_lighting_ratio", "background_clutter")
 
 
 def annotate(inspection: Inspection, policy: Policy, *,
@@ -90,6 +102,8 @@ def annotate(inspection: Inspection, policy: Policy, *,
             tinted = canvas[mask].astype(np.float32) * (1 - OCCLUSION_ALPHA)
             tinted += np.array(OCCLUSION_TINT, np.float32) * OCCLUSION_ALPHA
             canvas[mask] = np.round(tinted).astype(np.uint8)
+    if context is not None and context.person is not None:
+        _outline_background(canvas, context, policy)
 
     photo = Image.fromarray(canvas)
     draw = ImageDraw.Draw(photo)
@@ -131,6 +145,18 @@ def save_annotation(inspection: Inspection, path: str | os.PathLike, policy: Pol
 
 # --------------------------------------------------------------------------------------------
 # Drawing helpers
+
+
+def _outline_background(canvas: np.ndarray, context, policy: Policy) -> None:
+    """Outline, on ``canvas`` (the possibly enlarged working image), the background region the
+    background measures read."""
+    region = background_region(context, policy.measure_params)
+    if region is None or not region.any():
+        return
+    height, width = canvas.shape[:2]
+    mask = cv2.resize(region.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST)
+    contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    cv2.drawContours(canvas, contours, -1, BACKGROUND_OUTLINE, max(1, round(width / 300)))
 
 
 def _occlusion_in_image(inspection: Inspection, policy: Policy) -> np.ndarray | None:
@@ -182,9 +208,13 @@ def _header(result: Result, width: int, lang: str, *, has_face: bool) -> Image.I
             sentence += " [" + "; ".join(evidence) + "]"
         lines.append(("- " + sentence, body, HEADER_TEXT))
     if has_face:
+        capture = result.policy.kind == "capture"
         values = [f"{i18n.measure_label(name, lang)} "
                   f"{_format(name, result.measures.get(name), lang)}"
-                  for name in KEY_MEASURES if name in result.measures]
+                  for name in (CAPTURE_KEY_MEASURES if capture else KEY_MEASURES)
+                  if name in result.measures]
+        if result.background is not None:
+            values.append(_background_text(result, lang))
         if values:
             lines.append((" | ".join(values), body, HEADER_TEXT))
     footer = [os.path.basename(result.path) if result.path else None]
@@ -242,9 +272,14 @@ def _format(name: str, value: float | None, lang: str) -> str:
     """A measure value with its unit, e.g. ``0.88 px``, ``142/255``, ``12%``."""
     if value is None:
         return i18n.text("ui.not_assessed", lang)
-    unit = MEASURES[name].unit if name in MEASURES else ""
+    unit = MEASURES[name].unit if name in MEASURES else DERIVED_UNITS.get(name, "")
+    if unit == "deg":
+        return f"{value:.1f} deg"
+    if unit == "ratio":
+        return f"{value:.2f}"
     if unit == "px":
-        return f"{value:.0f} px" if name == "face_width_px" else f"{value:.2f} px"
+        whole = name in ("face_width_px", "eye_distance_px")
+        return f"{value:.0f} px" if whole else f"{value:.2f} px"
     if unit == "0-1":
         return f"{value:.0%}" if name != "detection_confidence" else f"{value:.2f}"
     if unit == "0-255":
@@ -252,6 +287,19 @@ def _format(name: str, value: float | None, lang: str) -> str:
     if unit == "count":
         return f"{value:.0f}"
     return f"{value:.1f}"
+
+
+def _background_text(result: Result, lang: str) -> str:
+    """``Latar merah (seharusnya biru)``: the colour class found and the one asked for."""
+    def colour(name: str | None) -> str:
+        if name is None:
+            return i18n.text("ui.not_assessed", lang)
+        return i18n.MESSAGES[lang].get(f"ui.colour.{name}", name)
+
+    text = f"{i18n.text('ui.background', lang)} {colour(result.background.colour)}"
+    if result.background.expected is not None:
+        text += f" ({i18n.text('ui.expected', lang)} {colour(result.background.expected)})"
+    return text
 
 
 def _evidence(finding: Finding, lang: str) -> str:

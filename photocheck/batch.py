@@ -10,7 +10,8 @@ How a run goes
    expanded by the program (``**`` recurses), a ``.zip`` / ``.tar`` / ``.tar.gz`` / ``.tgz``
    archive (its members with image suffixes, in archive order), a CSV manifest (a ``path`` column,
    relative to the CSV's folder, and optional ``id`` and ``birth_year`` columns carried into the
-   results) or a single file (a missing one becomes an ``error`` row). An input met twice (same
+   results), a single file (a missing one becomes an ``error`` row), or an fsspec URL of a
+   folder, glob or file (``s3://bucket/arsip/``, with that protocol's package installed). An input met twice (same
    :attr:`Task.key`) is judged once. macOS metadata (``__MACOSX/``, ``._*``) is skipped.
 2. :func:`run_batch` (parent) opens the output, repairs a torn tail, and skips inputs already done
    (see *Resume*). The rest is cut into chunks and handed to an *engine*.
@@ -113,6 +114,7 @@ import bz2
 import contextlib
 import csv
 import glob
+import functools
 import gzip
 import hashlib
 import io
@@ -123,6 +125,7 @@ import math
 import multiprocessing
 import multiprocessing.connection
 import os
+import re
 import shutil
 import signal
 import stat
@@ -138,6 +141,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import cv2
 from rich.console import Group
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task as
                            ProgressTask, TextColumn, TimeElapsedColumn, TimeRemainingColumn)
@@ -160,6 +164,8 @@ DEFAULT_CHUNK_SIZE = 32
 CHUNKS_IN_FLIGHT_PER_WORKER = 2
 #: Isolated crashes in a row after which the run stops (the workers, not the files, are broken).
 MAX_CRASHES_IN_A_ROW = 3
+#: An INPUT that is an fsspec URL (``s3://bucket/arsip/``, ``file:///mnt/arsip``).
+URL_PATTERN = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]+://")
 #: Rows per Parquet row group when the parts are combined.
 PARQUET_ROW_GROUP = 8192
 
@@ -197,13 +203,14 @@ class BatchError(Exception):
 class Task:
     """One input image. Small and picklable: it names the bytes, it does not hold them.
 
-    ``kind`` says how :meth:`read_bytes` gets them: ``"file"`` reads ``file``; ``"zip"`` reads
+    ``kind`` says how :meth:`read_bytes` gets them: ``"file"`` reads ``file``; ``"url"`` reads the
+    fsspec URL ``file``; ``"zip"`` reads
     member ``member`` of the zip archive ``file``; ``"tar"`` reads ``size`` bytes at ``offset`` of
     the (possibly compressed) tar archive ``file``. Archives are re-opened in the worker and kept
     open there for the next chunk (a few per process).
     """
 
-    key: str  # stable identity: absolute path, or "/abs/archive.zip!member/name.jpg"
+    key: str  # stable identity: absolute path, URL, or "/abs/archive.zip!member/name.jpg"
     path: str  # the input as shown in the output
     id: str | None = None
     birth_year: str | None = None
@@ -222,6 +229,11 @@ class Task:
             if self.kind == "zip":
                 with _cached_archive("zip", self.file) as archive:
                     return archive.read(self.member)
+            if self.kind == "url":
+                import fsspec
+
+                with fsspec.open(self.file, "rb") as handle:
+                    return handle.read()
             if self.kind == "tar":
                 with _cached_archive("tar", self.file) as stream:
                     stream.seek(self.offset)
@@ -234,8 +246,8 @@ class Task:
         except PhotocheckError:
             raise
         except (FileNotFoundError, NotADirectoryError):
-            raise PhotocheckError(ErrorCode.FILE_NOT_FOUND,
-                                  f"archive not found: {self.path}") from None
+            what = "not found" if self.kind == "url" else "archive not found"
+            raise PhotocheckError(ErrorCode.FILE_NOT_FOUND, f"{what}: {self.path}") from None
         except KeyError:
             message = f"no member {self.member!r} in the archive: {self.path}"
             raise PhotocheckError(ErrorCode.FILE_NOT_FOUND, message) from None
@@ -352,7 +364,9 @@ def collect_tasks(inputs: Sequence[str | os.PathLike],
 
 
 def _expand(text: str, warn: Callable[[str], None]) -> Iterator[Task]:
-    if os.path.isdir(text):
+    if URL_PATTERN.match(text) and not os.path.lexists(text):
+        yield from _url_files(text)
+    elif os.path.isdir(text):
         yield from _folder(text)
     elif os.path.lexists(text):
         yield from _single(text, warn, from_glob=False)
@@ -466,6 +480,30 @@ def _manifest(text: str, warn: Callable[[str], None]) -> Iterator[Task]:
                          birth_year=cell(row, "birth_year"))
 
 
+def _url_files(text: str) -> Iterator[Task]:
+    """Images at an fsspec URL (``file://``, ``s3://`` with s3fs installed, ...): a folder
+    (recursive), a glob pattern, or one file. Archives and manifests must be local paths."""
+    try:
+        import fsspec
+    except ImportError:
+        raise BatchError(f"{text}: URLs are read with fsspec: pip install 'photocheck[dask]'")
+    try:
+        fs, root = fsspec.core.url_to_fs(text)
+        if glob.has_magic(root):
+            names = [name for name in sorted(fs.glob(root)) if _is_image_name(name)]
+        elif fs.isdir(root):
+            names = [name for name in sorted(fs.find(root)) if _is_image_name(name)]
+        else:  # one file; a missing one becomes an error row
+            names = [root]
+    except BatchError:
+        raise
+    except Exception as exc:  # unknown protocol, its package missing, no access
+        raise BatchError(f"cannot list {text}: {_describe(exc)}") from None
+    for name in names:
+        url = text if name == root and not glob.has_magic(root) else fs.unstrip_protocol(name)
+        yield Task(key=url, path=url, kind="url", file=url)
+
+
 def _has_suffix(text: str, suffixes: Sequence[str]) -> bool:
     return text.lower().endswith(tuple(suffixes))
 
@@ -501,6 +539,9 @@ def _checker(policy: str | None) -> Checker:
     cache_key = (os.getpid(), threading.get_ident(), policy)
     checker = _checkers.get(cache_key)
     if checker is None:
+        # Parallelism comes from running chunks side by side (processes, Dask workers):
+        # OpenCV's own threads would only contend with them.
+        cv2.setNumThreads(1)
         checker = _checkers[cache_key] = Checker(policy)
     return checker
 
@@ -524,11 +565,19 @@ def _judge(checker: Checker, task: Task, reason: str) -> dict:
         except PhotocheckError as exc:
             return error_row(task, exc.code, exc.message, checker.policy, reason)
         digest = hashlib.sha256(data).hexdigest()
-        return result_row(task, checker.check(data, reason=reason, path=task.path), digest)
+        result = checker.check(data, reason=reason, path=task.path,
+                               birth_year=_year(task.birth_year))
+        return result_row(task, result, digest)
     except Exception as exc:  # a bug: report it on this input and go on
         log.exception("internal error on %s", task.path)
         return error_row(task, ErrorCode.INTERNAL, f"internal error: {_describe(exc)}",
                          checker.policy, reason, sha256=digest)
+
+
+def _year(text: str | None) -> int | str | None:
+    """A manifest's birth_year cell as the checker takes it: a number, or the text as it is
+    (which the checker refuses with an ``invalid_argument`` row for this input)."""
+    return int(text) if text is not None and text.isdigit() else text
 
 
 def result_row(task: Task, result: Result, sha256: str) -> dict:
@@ -561,6 +610,22 @@ def error_row(task: Task, code: ErrorCode, message: str, policy: Policy, reason:
     }
 
 
+def crash_row(task: Task, policy: str | None, reason: str) -> dict:
+    """The error row of an input whose worker process died while judging it alone."""
+    try:
+        digest = hashlib.sha256(task.read_bytes()).hexdigest()
+    except PhotocheckError:
+        digest = ""
+    return error_row(task, ErrorCode.INTERNAL,
+                     "the worker process died while checking this image (a crash in native "
+                     "code or out of memory)", _policy(policy), reason, sha256=digest)
+
+
+@functools.lru_cache(maxsize=8)
+def _policy(source: str | None) -> Policy:
+    return Policy.load(source)
+
+
 def _worker_init() -> None:
     """Pool initializer: runs first in every worker process."""
     # The parent handles Ctrl-C; a terminal sends SIGINT to the whole process group. SIGINT was
@@ -568,10 +633,6 @@ def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    # One process per core already: OpenCV's own threads would only contend.
-    import cv2
-
-    cv2.setNumThreads(1)
     parent = multiprocessing.parent_process()
     if parent is not None:  # exit when the parent dies (SIGKILL): do not linger as an orphan
         def watch() -> None:
@@ -611,7 +672,6 @@ class LocalEngine:
         self.start_method = start_method
         self._executor: ProcessPoolExecutor | None = None
         self._in_flight: dict[Future, list[Task]] = {}
-        self._policies: dict[str | None, Policy] = {}
 
     def map_chunks(self, chunks: Iterable[list[Task]], policy: str | None,
                    reason: str) -> Iterator[list[dict]]:
@@ -673,7 +733,7 @@ class LocalEngine:
             if crashes >= MAX_CRASHES_IN_A_ROW:
                 raise RuntimeError(f"worker processes died on {crashes} inputs in a row "
                                    f"(last: {lost[0].path}); the run is stopped")
-            held.append(self._crash_row(lost[0], policy, reason))
+            held.append(crash_row(lost[0], policy, reason))
             if healthy:
                 yield held
                 held = []
@@ -690,17 +750,6 @@ class LocalEngine:
                     self.workers, mp_context=multiprocessing.get_context(self.start_method),
                     initializer=_worker_init)
             return self._executor.submit(judge_chunk, chunk, policy, reason)
-
-    def _crash_row(self, task: Task, policy: str | None, reason: str) -> dict:
-        if policy not in self._policies:
-            self._policies[policy] = Policy.load(policy)
-        try:
-            digest = hashlib.sha256(task.read_bytes()).hexdigest()
-        except PhotocheckError:
-            digest = ""
-        return error_row(task, ErrorCode.INTERNAL,
-                         "the worker process died while checking this image (a crash in native "
-                         "code or out of memory)", self._policies[policy], reason, sha256=digest)
 
     def _discard_executor(self) -> None:
         executor, self._executor = self._executor, None

@@ -16,9 +16,12 @@ crosses a fork) and shut down by :meth:`DaskEngine.close`. With an address the e
 Tasks name files, not bytes: every worker needs the photos (and a policy TOML given by path) at
 the same absolute paths, e.g. on shared storage. Each worker process loads the models once.
 
-A worker that dies is handled by Dask: its tasks are rescheduled on other workers, and a chunk
-that kills ``distributed.scheduler.allowed-failures`` workers aborts the run with ``KilledWorker``
-(rows written so far stay; rerun to resume).
+A worker that dies is handled by Dask: its tasks are rescheduled on other workers until a chunk
+has killed ``distributed.scheduler.allowed-failures`` of them (set to 1 on the LocalCluster this
+engine starts; an existing cluster keeps its own setting) and fails with ``KilledWorker``. The
+engine then judges that chunk's images one per task, and an image that still kills its worker
+alone becomes an ``internal`` error row, as with the local engine: one poisonous file never
+stops an audit.
 
 ``dask`` is imported lazily: :mod:`photocheck` imports without it. ``pip install
 'photocheck[dask]'`` installs it.
@@ -31,7 +34,8 @@ import signal
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .batch import BatchError, Task, default_workers, judge_chunk
+from .batch import (MAX_CRASHES_IN_A_ROW, BatchError, Task, crash_row, default_workers,
+                    judge_chunk)
 
 INSTALL_HINT = "the Dask engine needs dask.distributed: pip install 'photocheck[dask]'"
 
@@ -87,8 +91,10 @@ class DaskEngine:
             return
         # SIGINT blocked while the cluster's threads and processes start: they inherit the mask,
         # so a Ctrl-C in the terminal reaches this process only, which then cancels and closes.
-        with _sigint_blocked(), dask.config.set({"distributed.worker.multiprocessing-method":
-                                                 "spawn"}):
+        settings = {"distributed.worker.multiprocessing-method": "spawn",
+                    # A chunk that killed one worker is split at once (see map_chunks).
+                    "distributed.scheduler.allowed-failures": 1}
+        with _sigint_blocked(), dask.config.set(settings):
             self._cluster = LocalCluster(n_workers=self._n_workers, threads_per_worker=1,
                                          processes=True, dashboard_address=None)
             self._client = Client(self._cluster, set_as_default=False)
@@ -108,28 +114,60 @@ class DaskEngine:
     def map_chunks(self, chunks: Iterable[list[Task]], policy: str | None,
                    reason: str) -> Iterator[list[dict]]:
         from distributed import as_completed
+        from distributed.scheduler import KilledWorker
 
         client = self.client
         window = self.workers * self.chunks_in_flight_per_worker
         source = iter(chunks)
         futures = self._futures
+        chunk_of: dict[Any, list[Task]] = {}
+        # Images of a chunk that killed workers. Each is then judged alone, with nothing else in
+        # flight: a worker that dies takes its queued tasks down too, so only a death with a
+        # single task on the whole cluster names the image that caused it.
+        suspects: list[Task] = []
+        alone: set[Any] = set()
+        crashes = 0  # images in a row that killed their worker alone
         completed = as_completed(loop=client.loop)
 
+        def submit(chunk: list[Task]) -> Any:
+            future = client.submit(judge_chunk, chunk, policy, reason, pure=False)
+            futures.add(future)
+            chunk_of[future] = chunk
+            completed.add(future)
+            return future
+
         def top_up() -> None:
+            if suspects:
+                if not futures:
+                    alone.add(submit([suspects.pop()]))
+                return
             while len(futures) < window:
                 chunk = next(source, None)
                 if chunk is None:
                     return
                 if chunk:
-                    future = client.submit(judge_chunk, chunk, policy, reason, pure=False)
-                    futures.add(future)
-                    completed.add(future)
+                    submit(chunk)
 
         try:
             top_up()
             for future in completed:  # ends when nothing is in flight and nothing was added
                 futures.discard(future)
-                rows = future.result()  # a failed chunk (e.g. KilledWorker) aborts the run
+                chunk = chunk_of.pop(future)
+                try:
+                    rows = future.result()  # any failure but a killed worker aborts the run
+                except KilledWorker:
+                    if future not in alone:
+                        suspects.extend(reversed(chunk))
+                        top_up()
+                        continue
+                    crashes += 1
+                    if crashes >= MAX_CRASHES_IN_A_ROW:
+                        raise RuntimeError(f"Dask workers died on {crashes} inputs in a row "
+                                           f"(last: {chunk[0].path}); the run is stopped")
+                    rows = [crash_row(chunk[0], policy, reason)]
+                else:
+                    crashes = 0
+                alone.discard(future)
                 future.release()
                 top_up()  # before yielding: the workers stay busy while the parent writes
                 yield rows

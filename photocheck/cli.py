@@ -30,7 +30,7 @@ from .evaluation.cli import calibrate_command
 from .load import IMAGE_SUFFIXES
 from .measures import MEASURES
 from .pipeline import Checker, Inspection
-from .policy import Policy
+from .policy import KINDS, Policy
 from .schema import Decision, RequestReason, Result, json_schema
 
 #: Rich styles of the verdicts; the same colours as the annotation boxes.
@@ -39,6 +39,8 @@ STYLES = {
     Decision.NOT_ELIGIBLE: "bold green",
     Decision.REVIEW: "bold yellow",
     Decision.ERROR: "bold magenta",
+    Decision.ACCEPTED: "bold green",
+    Decision.REJECTED: "bold red",
 }
 
 app = typer.Typer(
@@ -61,6 +63,22 @@ PolicyOption = Annotated[
     typer.Option("--policy", "-p", metavar="NAME_OR_TOML",
                  show_default="replacement",
                  help="A shipped policy name or a policy TOML file."),
+]
+
+
+class Profile(str, enum.Enum):
+    """Values of ``--profile``: the shipped policies by what they judge."""
+
+    REPLACEMENT = "replacement"  # a replacement request on an existing card photo
+    CAPTURE = "capture"  # a new photo taken at the office
+
+
+ProfileOption = Annotated[
+    Optional[Profile],
+    typer.Option("--profile", case_sensitive=False, show_default="replacement",
+                 help="What to judge: [bold]replacement[/bold] (may the card's photo be "
+                      "replaced?) or [bold]capture[/bold] (does a new photo meet the KTP-el "
+                      "standard?). With --policy FILE, the file must be of this kind."),
 ]
 
 
@@ -113,15 +131,23 @@ def check(
                           "(a counter is added when two inputs share a stem)."),
     ] = None,
     policy: PolicyOption = None,
+    profile: ProfileOption = None,
+    birth_year: Annotated[
+        Optional[int],
+        typer.Option("--birth-year", "-b", min=1900, max=2100, show_default=False,
+                     help="The holder's birth year (capture profile): the background must be "
+                          "red for an odd year, blue for an even one. Without it a red or "
+                          "blue background goes to review."),
+    ] = None,
 ) -> None:
     """Check photos and print one verdict per image.
 
-    Exit codes: [bold]0[/bold] every input was judged (eligible, not_eligible or review);
-    [bold]1[/bold] at least one input could not be judged (decision error, e.g. file not found
-    or not an image) or an annotation could not be written; [bold]2[/bold] usage error
-    (bad option, unknown policy, no image files to check).
+    Exit codes: [bold]0[/bold] every input was judged (eligible, not_eligible, accepted,
+    rejected or review); [bold]1[/bold] at least one input could not be judged (decision error,
+    e.g. file not found or not an image) or an annotation could not be written; [bold]2[/bold]
+    usage error (bad option, unknown policy, no image files to check).
     """
-    active = _load_policy(policy)
+    active = _load_policy(policy, profile)
     inputs = _expand(paths)
     if not inputs:
         raise typer.BadParameter("no image files to check", param_hint="PATH")
@@ -144,7 +170,7 @@ def check(
     used_names: set[str] = set()
     with checker:
         for path in inputs:
-            inspection = checker.inspect(path, reason=reason)
+            inspection = checker.inspect(path, reason=reason, birth_year=birth_year)
             result = inspection.result
             counts[result.decision] += 1
             written = None
@@ -281,6 +307,59 @@ def report_command(
     err.print(Text(f"report: {written}"))
 
 
+from .service.settings import (API_KEY_ENV, DEFAULT_HOST, DEFAULT_MAX_PIXELS,  # noqa: E402
+                               DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_PORT)
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option(help="Address to listen on. Anything but loopback "
+                                           "needs --api-key (or --allow-unauthenticated).")
+                    ] = DEFAULT_HOST,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = DEFAULT_PORT,
+    api_key: Annotated[Optional[str], typer.Option(
+        envvar=API_KEY_ENV, show_default=False,
+        help="Require this key in the X-API-Key header of /v1/check and /v1/policy "
+             "(the page asks for it).")] = None,
+    allow_unauthenticated: Annotated[bool, typer.Option(
+        "--allow-unauthenticated",
+        help="Serve a non-loopback --host without an API key (a closed network only).")
+    ] = False,
+    policy: PolicyOption = None,
+    checkers: Annotated[Optional[int], typer.Option(
+        min=1, show_default="CPU count",
+        help="Checks that run at once (each holds one set of models).")] = None,
+    max_upload_mb: Annotated[float, typer.Option(
+        min=0.01, help="Largest upload, MiB (413 beyond).")] = DEFAULT_MAX_UPLOAD_BYTES / 2**20,
+    max_pixels: Annotated[int, typer.Option(
+        min=1, help="Largest image, width x height in pixels (413 beyond).")
+    ] = DEFAULT_MAX_PIXELS,
+    audit_log: Annotated[Optional[Path], typer.Option(
+        dir_okay=False, metavar="PATH",
+        help="Append one JSON line per check (result and SHA-256 of the photo; never the "
+             "photo). Off by default: nothing is stored.")] = None,
+    access_log: Annotated[bool, typer.Option(
+        help="Log method, path and status of each request (never content).")] = True,
+) -> None:
+    """Start the counter service: the web page at / and the HTTP API under /v1 (docs at
+    /docs). Runs until Ctrl-C. See README.md, "Counter service"."""
+    from .service import ServiceSettings, serve  # FastAPI and uvicorn only when serving
+
+    _load_policy(policy)  # a bad policy is a usage error, before anything starts
+    options = dict(host=host, port=port, api_key=api_key, policy=policy,
+                   allow_unauthenticated=allow_unauthenticated,
+                   max_upload_bytes=round(max_upload_mb * 2**20), max_pixels=max_pixels,
+                   audit_log=audit_log, access_log=access_log)
+    if checkers is not None:
+        options["checkers"] = checkers
+    try:
+        settings = ServiceSettings(**options)
+        settings.check_exposure()
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--host / --api-key") from None
+    serve(settings)
+
+
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of a result (what [bold]check --json[/bold] writes per line)."""
@@ -288,21 +367,23 @@ def schema() -> None:
 
 
 @app.command("policy")
-def show_policy(policy: PolicyOption = None) -> None:
-    """Show the active policy: name, version, how it was fitted, and its rules."""
-    active = _load_policy(policy)
+def show_policy(policy: PolicyOption = None, profile: ProfileOption = None) -> None:
+    """Show the active policy: name, kind, version, how it was fitted, and its rules."""
+    active = _load_policy(policy, profile)
+    kind = KINDS[active.kind]
     out.print(Text.assemble(("Policy ", "bold"), (active.name, "bold cyan"), " ",
-                            (active.version, "cyan")))
+                            (active.version, "cyan"), f"  (kind {active.kind})"))
     if active.description:
         out.print(Text(active.description))
     if active.fitted_on:
         out.print(Text.assemble(("Fitted on: ", "bold"), " ".join(active.fitted_on.split())))
-    table = Table(title="Rules: eligible beats review beats not_eligible (clear_photo)",
+    table = Table(title=f"Rules: {kind.defect.value} beats review beats {kind.clean.value} "
+                        f"({kind.clean_reason.value})",
                   title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("Reason", style="bold", overflow="fold")
     table.add_column("Measure", overflow="fold")
     table.add_column("Unit")
-    table.add_column("Eligible", style="red")
+    table.add_column(kind.defect.value.capitalize(), style="red")
     table.add_column("Review", style="yellow")
     table.add_column("Face", overflow="fold")
     for rule in active.rules:
@@ -312,18 +393,34 @@ def show_policy(policy: PolicyOption = None) -> None:
                       _bounds(rule.review_below, rule.review_above),
                       "yes" if rule.needs_face else "no")
     out.print(table)
+    colour = active.background_colour
+    if colour is not None:
+        hues = ", ".join(f"{name} {hue:g} deg" for name, hue in colour.hue_deg.items())
+        out.print(Text.assemble(
+            ("Background colour: ", "bold"),
+            f"{colour.odd_year} for an odd birth year, {colour.even_year} for an even one; "
+            f"class hues (CIELAB h_ab) {hues}, within {colour.hue_tolerance_deg:g} deg; "
+            f"chroma at least {colour.min_chroma:g}. Without a birth year: review."))
 
 
 # --------------------------------------------------------------------------------------------
 # Helpers
 
 
-def _load_policy(source: str | None) -> Policy:
+def _load_policy(source: str | None, profile: Profile | None = None) -> Policy:
+    """The policy of ``--policy`` (a name or file) and ``--profile`` (a shipped policy name):
+    either alone, or both when the file is of the profile's kind."""
     try:
-        return Policy.load(source)
+        loaded = Policy.load(source if source is not None else
+                             (profile.value if profile is not None else None))
     except (OSError, ValueError) as exc:  # missing file, unknown name, bad TOML or rule
         detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise typer.BadParameter(detail, param_hint="--policy") from None
+    if profile is not None and loaded.kind != profile.value:
+        raise typer.BadParameter(
+            f"policy {loaded.name!r} is a {loaded.kind} policy, not {profile.value}",
+            param_hint="--profile")
+    return loaded
 
 
 def _expand(paths: list[Path]) -> list[Path]:

@@ -1,13 +1,21 @@
 """Face detection and landmarks: the only module that opens models.
 
-Detection runs MediaPipe Tasks' ``FaceDetector`` on the BlazeFace short-range model. Landmarks
+Detection runs MediaPipe's BlazeFace short-range model with MediaPipe's own post-processing,
+re-implemented in :mod:`photocheck.blazeface` on the LiteRT interpreter (the MediaPipe Tasks
+``FaceDetector`` gives the same faces, ``detector="mediapipe"``, but its binding's per-call thread
+hand-off costs more than the model itself). Landmarks
 come from the Face Mesh model (``face_landmark.tflite``), which photocheck runs itself with the
 LiteRT interpreter on a crop aligned by the detector's eye keypoints, exactly as MediaPipe's own
 face-mesh graph prepares it: in mediapipe 1.2.3 the ``FaceLandmarker`` task fed this model
 returns scrambled points (see ``models/README.md``). Running it directly also saves the second
 detection pass that ``FaceLandmarker`` would make.
 
-Both are created once per :class:`FaceFinder` and released by :meth:`FaceFinder.close` (or a
+For the capture profile a person mask comes from MediaPipe's selfie segmentation model
+(``selfie_segmentation.tflite``, also run with LiteRT): it tells the person (face, hair, hijab,
+shoulders) from the background. It is loaded only when asked for
+(``FaceFinderOptions.person_mask``), so a replacement check neither loads nor runs it.
+
+All are created once per :class:`FaceFinder` and released by :meth:`FaceFinder.close` (or a
 ``with`` block). Never create a finder before ``fork()``: MediaPipe tasks hang in forked
 children. Create one inside each worker process instead.
 """
@@ -25,12 +33,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .blazeface import BlazeFace, Detection, aligned_zeros
+
 # MediaPipe and LiteRT log through glog: keep their start-up chatter off the console.
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 DETECTOR_MODEL = "face_detection_short_range.tflite"
 LANDMARK_MODEL = "face_landmark.tflite"
+SEGMENTATION_MODEL = "selfie_segmentation.tflite"
+SEGMENTATION_INPUT_SIZE = 256  # fixed by the selfie segmentation model's input tensor
 LANDMARK_INPUT_SIZE = 192  # fixed by the Face Mesh model's input tensor
 # MediaPipe's face-mesh graph crops 1.5x the detection box, squared on its long side.
 LANDMARK_CROP_SCALE = 1.5
@@ -103,19 +115,28 @@ class FaceFinderOptions:
     min_detection_confidence: float = 0.3
     max_faces: int = 5
     landmarks: bool = True
+    person_mask: bool = False  # load the segmentation model for :meth:`FaceFinder.person_mask`
     num_threads: int = 1
+    # "litert": photocheck.blazeface (fast); "mediapipe": the MediaPipe Tasks FaceDetector, the
+    # reference it is tested against.
+    detector: str = "litert"
 
 
 class FaceFinder:
     """Owns the detector and landmark models; ``detect(rgb)`` returns faces, best first."""
 
-    def __init__(self, detector, landmarker, options: FaceFinderOptions) -> None:
+    def __init__(self, detector, landmarker, options: FaceFinderOptions,
+                 segmenter=None) -> None:
         self._detector = detector
         self._landmarker = landmarker
+        self._segmenter = segmenter
         self._options = options
         self._warm = False
         # LiteRT copies (and warns about) input buffers not aligned to 64 bytes.
-        self._landmark_input = _aligned_zeros((1, LANDMARK_INPUT_SIZE, LANDMARK_INPUT_SIZE, 3))
+        self._landmark_input = aligned_zeros((1, LANDMARK_INPUT_SIZE, LANDMARK_INPUT_SIZE, 3))
+        self._segmentation_input = (
+            None if segmenter is None
+            else aligned_zeros((1, SEGMENTATION_INPUT_SIZE, SEGMENTATION_INPUT_SIZE, 3)))
 
     @classmethod
     def create_from_options(cls, options: FaceFinderOptions | None = None) -> FaceFinder:
@@ -124,59 +145,53 @@ class FaceFinder:
 
     @classmethod
     def _create(cls, options: FaceFinderOptions) -> FaceFinder:
-        from mediapipe.tasks.python import BaseOptions, vision
-
         folder = Path(options.models) if options.models else models_dir()
-        for name in (DETECTOR_MODEL, LANDMARK_MODEL):
+        needed = (DETECTOR_MODEL, LANDMARK_MODEL) + (
+            (SEGMENTATION_MODEL,) if options.person_mask else ())
+        for name in needed:
             if not (folder / name).is_file():
                 raise FileNotFoundError(
                     f"model file {name} not found in {folder}; see models/README.md"
                 )
-        detector = vision.FaceDetector.create_from_options(
-            vision.FaceDetectorOptions(
-                base_options=BaseOptions(model_asset_path=str(folder / DETECTOR_MODEL)),
-                running_mode=vision.RunningMode.IMAGE,
-                min_detection_confidence=options.min_detection_confidence,
-            )
-        )
-        landmarker = None
-        if options.landmarks:
-            # Imported here so that importing photocheck stays cheap and model-free.
-            from ai_edge_litert.interpreter import Interpreter
+        if options.detector == "litert":
+            detector = BlazeFace(folder / DETECTOR_MODEL,
+                                 min_confidence=options.min_detection_confidence,
+                                 num_threads=options.num_threads)
+        elif options.detector == "mediapipe":
+            detector = _MediaPipeDetector(folder / DETECTOR_MODEL,
+                                          min_confidence=options.min_detection_confidence)
+        else:
+            raise ValueError(f"unknown detector {options.detector!r}; use litert or mediapipe")
+        # Imported here so that importing photocheck stays cheap and model-free.
+        from ai_edge_litert.interpreter import Interpreter
 
+        landmarker = segmenter = None
+        if options.landmarks:
             landmarker = Interpreter(
                 model_path=str(folder / LANDMARK_MODEL), num_threads=options.num_threads
             )
             landmarker.allocate_tensors()
-        return cls(detector, landmarker, options)
+        if options.person_mask:
+            segmenter = Interpreter(
+                model_path=str(folder / SEGMENTATION_MODEL), num_threads=options.num_threads
+            )
+            segmenter.allocate_tensors()
+        return cls(detector, landmarker, options, segmenter)
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
         """Find faces in an HxWx3 uint8 RGB image; best (score x area) first; [] when none."""
-        import mediapipe as mp
-
         if self._detector is None:
             raise RuntimeError("FaceFinder is closed")
-        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
         if not self._warm:  # the first call prints native set-up notices
             with _native_logs_silenced():
-                return self._detect(rgb, image)
-        return self._detect(rgb, image)
+                return self._detect(rgb)
+        return self._detect(rgb)
 
-    def _detect(self, rgb: np.ndarray, image) -> list[Face]:
+    def _detect(self, rgb: np.ndarray) -> list[Face]:
         self._warm = True
-        height, width = rgb.shape[:2]
-        detections = self._detector.detect(image).detections
         faces = []
-        for detection in detections[: self._options.max_faces]:
-            box = detection.bounding_box
-            keypoints = np.array(
-                [[kp.x * width, kp.y * height] for kp in detection.keypoints], dtype=np.float32
-            )
-            face = Face(
-                box=(float(box.origin_x), float(box.origin_y), float(box.width), float(box.height)),
-                score=float(detection.categories[0].score),
-                keypoints=keypoints,
-            )
+        for detection in self._detector.detect(rgb)[: self._options.max_faces]:
+            face = Face(detection.box, detection.score, detection.keypoints)
             if self._landmarker is not None:
                 landmarks, presence = self._landmarks(rgb, face)
                 face = Face(face.box, face.score, face.keypoints, landmarks, presence)
@@ -204,12 +219,35 @@ class FaceFinder:
         z = points[:, 2:3] * (side / size)
         return np.hstack([xy, z]), 1.0 / (1.0 + math.exp(-logit))
 
+    def person_mask(self, rgb: np.ndarray) -> np.ndarray:
+        """Probability that each pixel shows the person (HxW float32, 0-1, same size as ``rgb``).
+
+        MediaPipe's selfie segmentation on the whole image squeezed to 256x256 (aspect not
+        kept, as MediaPipe's own selfie-segmentation graph feeds it), values scaled to [0, 1];
+        the 256x256 output is resized back bilinearly. The person includes hair, a hijab or
+        other head cover, clothes and shoulders. Needs ``FaceFinderOptions(person_mask=True)``.
+        """
+        if self._segmenter is None:
+            raise RuntimeError("this FaceFinder was created without person_mask=True")
+        size = SEGMENTATION_INPUT_SIZE
+        height, width = rgb.shape[:2]
+        small = cv2.resize(rgb, (size, size), interpolation=cv2.INTER_AREA)
+        tensor = self._segmentation_input
+        np.multiply(small, np.float32(1.0 / 255.0), out=tensor[0])
+        interpreter = self._segmenter
+        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], tensor)
+        interpreter.invoke()
+        output = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+        probability = output.reshape(size, size).astype(np.float32)
+        return cv2.resize(probability, (width, height), interpolation=cv2.INTER_LINEAR)
+
     def close(self) -> None:
         with _native_logs_silenced():
             if self._detector is not None:
                 self._detector.close()
                 self._detector = None
             self._landmarker = None
+            self._segmenter = None
 
     def __enter__(self) -> FaceFinder:
         return self
@@ -218,12 +256,31 @@ class FaceFinder:
         self.close()
 
 
-def _aligned_zeros(shape: tuple[int, ...], alignment: int = 64) -> np.ndarray:
-    """A float32 array of zeros whose data starts on an ``alignment``-byte boundary."""
-    size = int(np.prod(shape)) * 4
-    raw = np.zeros(size + alignment, np.uint8)
-    start = -raw.ctypes.data % alignment
-    return raw[start:start + size].view(np.float32).reshape(shape)
+class _MediaPipeDetector:
+    """The MediaPipe Tasks ``FaceDetector``, giving :class:`~photocheck.blazeface.Detection`."""
+
+    def __init__(self, model: Path, *, min_confidence: float) -> None:
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        self._task = vision.FaceDetector.create_from_options(vision.FaceDetectorOptions(
+            base_options=BaseOptions(model_asset_path=str(model)),
+            running_mode=vision.RunningMode.IMAGE, min_detection_confidence=min_confidence,
+        ))
+
+    def detect(self, rgb: np.ndarray) -> list[Detection]:
+        import mediapipe as mp
+
+        height, width = rgb.shape[:2]
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        return [Detection(
+            box=(float(d.bounding_box.origin_x), float(d.bounding_box.origin_y),
+                 float(d.bounding_box.width), float(d.bounding_box.height)),
+            score=float(d.categories[0].score),
+            keypoints=np.array([[k.x * width, k.y * height] for k in d.keypoints], np.float32),
+        ) for d in self._task.detect(image).detections]
+
+    def close(self) -> None:
+        self._task.close()
 
 
 def _similarity(centre: tuple[float, float], angle: float, scale: float, size: int) -> np.ndarray:

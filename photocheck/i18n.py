@@ -8,6 +8,7 @@ Every message lives in one of two dicts, :data:`ID` and :data:`EN`, with identic
 * ``request.<RequestReason>``: what the citizen asked for;
 * ``measure.<name>``: a short label for each measure in :data:`photocheck.measures.MEASURES`;
 * ``ui.<name>``: the few words the CLI and annotations put around them.
+* ``page.<name>``: the counter page's own words (:mod:`photocheck.service`).
 
 Messages are plain ASCII so that any font (annotations use Pillow's default) can draw them.
 The codes themselves (``blurry``, ``file_not_found``, ...) stay English in JSON: only
@@ -41,6 +42,8 @@ ID: dict[str, str] = {
     "decision.not_eligible": "Tidak memenuhi syarat",
     "decision.review": "Perlu pemeriksaan petugas",
     "decision.error": "Tidak dapat diperiksa",
+    "decision.accepted": "Foto diterima",
+    "decision.rejected": "Foto ditolak, ambil ulang",
     # Reasons.
     "reason.blurry": "Foto buram: garis wajah tidak tajam.",
     "reason.no_face": "Tidak ada wajah yang terdeteksi pada foto.",
@@ -71,6 +74,27 @@ ID: dict[str, str] = {
     "reason.policy_verification_failed": (
         "Verifikasi wajah pemohon gagal di layanan; penggantian foto dapat dilayani sesuai "
         "ketentuan."
+    ),
+    "reason.not_frontal": (
+        "Wajah tidak menghadap lurus ke kamera (kepala menoleh, menunduk, mendongak, atau "
+        "miring)."
+    ),
+    "reason.eyes_closed": "Mata tertutup atau hampir tertutup; mata harus terbuka.",
+    "reason.mouth_covered": "Mulut tertutup (masker, tangan, atau benda lain).",
+    "reason.background_not_uniform": (
+        "Latar belakang tidak polos: ada benda, pola, tulisan, atau warna yang berubah."
+    ),
+    "reason.background_colour_mismatch": (
+        "Warna latar tidak sesuai: merah untuk tahun lahir ganjil, biru untuk tahun lahir genap."
+    ),
+    "reason.birth_year_missing": (
+        "Tahun lahir tidak diisi, sehingga warna latar (merah untuk tahun ganjil, biru untuk "
+        "tahun genap) belum dapat dipastikan."
+    ),
+    "reason.uneven_lighting": "Pencahayaan tidak merata: satu sisi wajah lebih gelap.",
+    "reason.strong_shadow": "Ada bayangan kuat pada wajah.",
+    "reason.meets_capture_standard": (
+        "Foto memenuhi standar foto KTP-el dan dapat dicetak."
     ),
     # Errors.
     "error.file_not_found": "Berkas tidak ditemukan.",
@@ -108,12 +132,85 @@ ID: dict[str, str] = {
     "measure.left_eye_occluded": "Mata kiri tertutup",
     "measure.nose_occluded": "Hidung tertutup",
     "measure.mouth_occluded": "Mulut tertutup",
+    "measure.head_yaw_deg": "Kepala menoleh (yaw)",
+    "measure.head_pitch_deg": "Kepala mengangguk (pitch)",
+    "measure.head_roll_deg": "Kepala miring (roll)",
+    "measure.right_eye_openness": "Bukaan mata kanan",
+    "measure.left_eye_openness": "Bukaan mata kiri",
+    "measure.eyes_openness": "Bukaan mata",
+    "measure.eye_distance_px": "Jarak antarmata",
+    "measure.face_width_ratio": "Lebar wajah terhadap foto",
+    "measure.background_colour_spread": "Variasi warna latar",
+    "measure.background_clutter": "Latar tidak polos",
+    "measure.background_hue_deg": "Rona warna latar",
+    "measure.background_chroma": "Kepekatan warna latar",
+    "measure.background_hue_error_deg": "Selisih rona latar",
+    "measure.face_lighting_ratio": "Rasio terang kedua sisi wajah",
+    "measure.face_shadow_fraction": "Bayangan pada wajah",
     # Words around them.
     "ui.request": "Permohonan",
     "ui.not_assessed": "tidak dapat diukur",
     "ui.summary": "Ringkasan",
     "ui.images": "gambar",
     "ui.annotation": "anotasi",
+    "ui.background": "Latar",
+    "ui.expected": "seharusnya",
+    "ui.colour.red": "merah",
+    "ui.colour.blue": "biru",
+    "ui.colour.other": "lain",
+    # The counter page (photocheck serve).
+    "page.title": "Pemeriksaan Foto KTP-el",
+    "page.subtitle": "Apakah foto pada KTP-el memenuhi syarat untuk diganti?",
+    "page.language": "Bahasa",
+    "page.step_photo": "1. Foto KTP-el",
+    "page.drop": "Pilih foto atau tarik ke sini",
+    "page.formats": "JPEG, PNG, WebP, BMP, TIFF atau GIF",
+    "page.camera_open": "Ambil dari kamera",
+    "page.camera_shoot": "Ambil foto",
+    "page.camera_close": "Tutup kamera",
+    "page.camera_unavailable": (
+        "Kamera tidak dapat dipakai: buka halaman melalui https atau localhost dan izinkan "
+        "akses kamera."
+    ),
+    "page.step_reason": "2. Alasan permohonan",
+    "page.waiting": "Belum ada foto",
+    "page.waiting_hint": "Pilih, tarik, atau ambil foto KTP-el untuk memeriksanya.",
+    "page.checking": "Memeriksa...",
+    "page.checked_in": "Diperiksa dalam",
+    "page.reasons": "Alasan",
+    "page.measures": "Ukuran utama",
+    "page.measure": "Ukuran",
+    "page.value": "Nilai",
+    "page.annotated": "Foto beranotasi",
+    "page.annotated_caption": (
+        "Kotak: wajah yang diperiksa. Titik: penanda wajah. Magenta: bagian wajah yang "
+        "tertutup, rusak, atau silau."
+    ),
+    "page.print": "Cetak slip keputusan",
+    "page.clear": "Bersihkan",
+    "page.api_key": "Kunci API",
+    "page.api_key_hint": "Layanan ini memerlukan kunci API. Tanyakan kepada pengelola sistem.",
+    "page.api_key_save": "Gunakan kunci",
+    "page.api_key_wrong": "Kunci API salah atau belum diisi.",
+    "page.file_too_large": "Berkas terlalu besar untuk diunggah. Batas:",
+    "page.network_error": (
+        "Layanan tidak dapat dihubungi. Periksa apakah photocheck serve masih berjalan."
+    ),
+    "page.privacy": (
+        "Foto diperiksa oleh layanan ini saja: tidak ada yang dikirim ke internet dan foto "
+        "tidak disimpan."
+    ),
+    "page.slip_title": "Slip Hasil Pemeriksaan Foto KTP-el",
+    "page.slip_date": "Tanggal dan waktu",
+    "page.slip_decision": "Keputusan",
+    "page.slip_policy": "Kebijakan",
+    "page.slip_software": "Perangkat lunak",
+    "page.slip_photo": "Foto yang diperiksa",
+    "page.slip_note": (
+        "Hasil pemeriksaan otomatis ini membantu petugas; keputusan akhir ada pada petugas."
+    ),
+    "page.slip_officer": "Petugas",
+    "page.slip_applicant": "Pemohon",
 }
 
 EN: dict[str, str] = {
@@ -122,6 +219,8 @@ EN: dict[str, str] = {
     "decision.not_eligible": "Not eligible",
     "decision.review": "Needs officer review",
     "decision.error": "Could not be checked",
+    "decision.accepted": "Photo accepted",
+    "decision.rejected": "Photo rejected, take it again",
     # Reasons.
     "reason.blurry": "The photo is blurry: the lines of the face are not sharp.",
     "reason.no_face": "No face was detected in the photo.",
@@ -152,6 +251,27 @@ EN: dict[str, str] = {
     "reason.policy_verification_failed": (
         "Face verification of the applicant failed at a service; replacement may be granted "
         "under the policy."
+    ),
+    "reason.not_frontal": (
+        "The face does not look straight into the camera (head turned, tilted, raised or "
+        "lowered)."
+    ),
+    "reason.eyes_closed": "The eyes are closed or nearly closed; they must be open.",
+    "reason.mouth_covered": "The mouth is covered (a mask, a hand or another object).",
+    "reason.background_not_uniform": (
+        "The background is not plain: objects, a pattern, text or a change of colour."
+    ),
+    "reason.background_colour_mismatch": (
+        "Wrong background colour: red for an odd birth year, blue for an even birth year."
+    ),
+    "reason.birth_year_missing": (
+        "No birth year was given, so the background colour (red for an odd year, blue for an "
+        "even year) could not be confirmed."
+    ),
+    "reason.uneven_lighting": "Uneven lighting: one side of the face is darker.",
+    "reason.strong_shadow": "There is a strong shadow on the face.",
+    "reason.meets_capture_standard": (
+        "The photo meets the KTP-el photo standard and can be printed."
     ),
     # Errors.
     "error.file_not_found": "File not found.",
@@ -189,12 +309,85 @@ EN: dict[str, str] = {
     "measure.left_eye_occluded": "Left eye covered",
     "measure.nose_occluded": "Nose covered",
     "measure.mouth_occluded": "Mouth covered",
+    "measure.head_yaw_deg": "Head turn (yaw)",
+    "measure.head_pitch_deg": "Head nod (pitch)",
+    "measure.head_roll_deg": "Head tilt (roll)",
+    "measure.right_eye_openness": "Right eye openness",
+    "measure.left_eye_openness": "Left eye openness",
+    "measure.eyes_openness": "Eye openness",
+    "measure.eye_distance_px": "Eye distance",
+    "measure.face_width_ratio": "Face width in the frame",
+    "measure.background_colour_spread": "Background colour variation",
+    "measure.background_clutter": "Background clutter",
+    "measure.background_hue_deg": "Background hue",
+    "measure.background_chroma": "Background chroma",
+    "measure.background_hue_error_deg": "Background hue difference",
+    "measure.face_lighting_ratio": "Face halves brightness ratio",
+    "measure.face_shadow_fraction": "Shadow on the face",
     # Words around them.
     "ui.request": "Request",
     "ui.not_assessed": "not assessed",
     "ui.summary": "Summary",
     "ui.images": "images",
     "ui.annotation": "annotation",
+    "ui.background": "Background",
+    "ui.expected": "expected",
+    "ui.colour.red": "red",
+    "ui.colour.blue": "blue",
+    "ui.colour.other": "other",
+    # The counter page (photocheck serve).
+    "page.title": "KTP-el Photo Check",
+    "page.subtitle": "Does the photo on the KTP-el card qualify for replacement?",
+    "page.language": "Language",
+    "page.step_photo": "1. KTP-el photo",
+    "page.drop": "Choose a photo or drop it here",
+    "page.formats": "JPEG, PNG, WebP, BMP, TIFF or GIF",
+    "page.camera_open": "Take from camera",
+    "page.camera_shoot": "Take photo",
+    "page.camera_close": "Close camera",
+    "page.camera_unavailable": (
+        "The camera cannot be used: open the page over https or localhost and allow camera "
+        "access."
+    ),
+    "page.step_reason": "2. Reason for the request",
+    "page.waiting": "No photo yet",
+    "page.waiting_hint": "Choose, drop or take a photo of the KTP-el to check it.",
+    "page.checking": "Checking...",
+    "page.checked_in": "Checked in",
+    "page.reasons": "Reasons",
+    "page.measures": "Key measures",
+    "page.measure": "Measure",
+    "page.value": "Value",
+    "page.annotated": "Annotated photo",
+    "page.annotated_caption": (
+        "Box: the face checked. Dots: face landmarks. Magenta: parts of the face that are "
+        "covered, damaged or glared."
+    ),
+    "page.print": "Print decision slip",
+    "page.clear": "Clear",
+    "page.api_key": "API key",
+    "page.api_key_hint": "This service needs an API key. Ask the system administrator.",
+    "page.api_key_save": "Use key",
+    "page.api_key_wrong": "The API key is wrong or missing.",
+    "page.file_too_large": "The file is too large to upload. Limit:",
+    "page.network_error": (
+        "The service cannot be reached. Check that photocheck serve is still running."
+    ),
+    "page.privacy": (
+        "Photos are checked by this service only: nothing is sent to the internet and photos "
+        "are not stored."
+    ),
+    "page.slip_title": "KTP-el Photo Check: Decision Slip",
+    "page.slip_date": "Date and time",
+    "page.slip_decision": "Decision",
+    "page.slip_policy": "Policy",
+    "page.slip_software": "Software",
+    "page.slip_photo": "Photo checked",
+    "page.slip_note": (
+        "This automatic check assists the officer; the officer makes the final decision."
+    ),
+    "page.slip_officer": "Officer",
+    "page.slip_applicant": "Applicant",
 }
 
 MESSAGES: dict[str, dict[str, str]] = {Language.ID.value: ID, Language.EN.value: EN}

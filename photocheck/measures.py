@@ -6,18 +6,24 @@ landmarks). Deciding what a number means is the policy's job.
 
 Pixel measures read the canonical face (see ``context.py``): face rotated level and resampled to a
 fixed width, so values are comparable across face sizes.
+
+Some measures serve only the capture profile (head pose, eye openness, background, lighting):
+they are registered with ``core=False`` and run only when the active policy's rules read them
+(OFIQ: the configuration says which measures run), so a replacement check computes exactly the
+core measures.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from .context import FACE_OVAL, Context
+from .context import FACE_OVAL, LEFT_BROW, LEFT_EYE, LIPS, RIGHT_BROW, RIGHT_EYE, Context
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +196,168 @@ def polygon_outside_fraction(polygon: np.ndarray, width: int, height: int) -> fl
     return float(max(0.0, 1.0 - inside / total))
 
 
+# Capture-profile pure functions ------------------------------------------------------------
+
+#: A few vertices of MediaPipe's canonical face model (``canonical_mesh`` of
+#: ``mediapipe/modules/face_geometry/data/geometry_pipeline_metadata_landmarks.pbtxt``,
+#: Apache-2.0), by Face Mesh index: x negative on the subject's right, y up, z towards the
+#: camera, in cm. The rigid ones only: nose, bridge, forehead, the right eye
+#: socket and cheek out to the ear; no lip or jaw points, which move with expression.
+CANONICAL_FACE_POINTS: dict[int, tuple[float, float, float]] = {
+    1: (0.0, -1.126865, 7.475604), 2: (0.0, -2.089024, 6.058267),
+    3: (-0.463928, 0.955357, 6.633583), 4: (0.0, -0.463170, 7.586580),
+    5: (0.0, 0.365669, 7.242870), 6: (0.0, 2.473255, 5.788627),
+    7: (-4.253081, 2.577646, 3.279702), 8: (0.0, 4.019042, 5.284764),
+    9: (0.0, 4.885979, 5.385258), 10: (0.0, 8.261778, 4.481535),
+    19: (0.0, -1.501095, 7.112196), 20: (-0.416106, -1.466449, 6.447657),
+    21: (-7.087960, 5.434801, 0.099620), 22: (-2.628639, 2.035898, 3.848121),
+    23: (-3.198363, 1.985815, 3.796952), 24: (-3.775151, 2.039402, 3.646194),
+    25: (-4.465819, 2.422950, 3.155168), 26: (-2.164289, 2.189867, 3.851822),
+    27: (-3.208229, 3.223926, 4.115822), 28: (-2.673803, 3.205337, 4.092203),
+    29: (-3.745193, 3.165286, 3.972409), 30: (-4.161018, 3.059069, 3.719554),
+    31: (-5.062006, 1.934418, 2.776093), 33: (-4.445859, 2.663991, 3.173422),
+    34: (-7.214530, 2.263009, 0.073150), 35: (-5.799793, 2.349546, 2.204059),
+    36: (-2.844939, -0.720868, 4.433130),
+}
+_POSE_INDICES = list(CANONICAL_FACE_POINTS)
+_POSE_MODEL = np.array([CANONICAL_FACE_POINTS[i] for i in _POSE_INDICES], np.float64)
+
+
+def head_pose(landmarks: np.ndarray) -> tuple[float, float, float]:
+    """Head pose (yaw, pitch, roll) in degrees from the Face Mesh's 3-D landmarks.
+
+    ``landmarks`` is (468, 3): x, y in image px (y down) and z, the mesh's relative depth at
+    the same scale (smaller = nearer the camera). The rigid points of
+    :data:`CANONICAL_FACE_POINTS` are fitted to the canonical face model by a least-squares
+    rotation (Kabsch / orthogonal Procrustes, as MediaPipe's face-geometry pipeline does with
+    weak perspective); the angles are those of the fitted rotation:
+
+    * yaw: turn left/right; positive when the nose points to the image's right;
+    * pitch: nod; positive when the chin is raised (nose up);
+    * roll: in-plane tilt; positive when the head leans towards the image's right shoulder
+      (counter-clockwise as seen, y up).
+
+    Units: degrees, each in (-180, 180]; 0, 0, 0 is a face looking straight into the camera.
+    Reference: ISO/IEC 39794-5 and ICAO's portrait guidelines state pose limits in these terms
+    (yaw and pitch within 5 deg, roll within 8 deg).
+    """
+    observed = landmarks[_POSE_INDICES, :3].astype(np.float64) * (1.0, -1.0, -1.0)
+    observed -= observed.mean(axis=0)
+    model = _POSE_MODEL - _POSE_MODEL.mean(axis=0)
+    u, _, vt = np.linalg.svd(model.T @ observed)
+    flip = np.sign(np.linalg.det(vt.T @ u.T)) or 1.0
+    rotation = vt.T @ np.diag((1.0, 1.0, flip)) @ u.T
+    forward, across = rotation[:, 2], rotation[:, 0]
+    yaw = math.degrees(math.atan2(forward[0], forward[2]))
+    pitch = math.degrees(math.atan2(forward[1], math.hypot(forward[0], forward[2])))
+    roll = math.degrees(math.atan2(across[1], across[0]))
+    return yaw, pitch, roll
+
+
+#: Face Mesh eye points for the eye aspect ratio: corners, then upper and lower lid pairs
+#: facing each other (subject's right eye, then left).
+EYE_OPENNESS_POINTS = {
+    "right": ((33, 133), (160, 159, 158), (144, 145, 153)),
+    "left": ((263, 362), (387, 386, 385), (373, 374, 380)),
+}
+
+
+def eye_aspect_ratio(points: np.ndarray, corners: tuple[int, int], upper: Iterable[int],
+                     lower: Iterable[int]) -> float:
+    """Eye aspect ratio: mean lid-to-lid distance over the corner-to-corner distance.
+
+    ``points`` is (N, 2+) landmark coordinates. Scale-free (a ratio); about 0.2-0.4 for an open
+    eye, towards 0 as it closes. Reference: Soukupova & Cech, "Real-time eye blink detection
+    using facial landmarks", CVWW 2016.
+    """
+    width = float(np.linalg.norm(points[corners[0], :2] - points[corners[1], :2]))
+    if width <= 0:
+        return float("nan")
+    gaps = [np.linalg.norm(points[u, :2] - points[d, :2]) for u, d in zip(upper, lower)]
+    return float(np.mean(gaps)) / width
+
+
+def background_colour(rgb: np.ndarray, background: np.ndarray, *, spread_percentile: float,
+                      clutter_sigma: float) -> tuple[float, float, float, float]:
+    """Colour of the ``background`` pixels of ``rgb`` (HxWx3 uint8) and how uniform it is.
+
+    Returns (spread, clutter, hue, chroma), all in CIELAB (D65):
+
+    * spread: the ``spread_percentile`` of the colour difference (Delta E*ab, CIE 1976) of each
+      background pixel from the typical colour (per-channel median of L*, a*, b*): 0-7 for a
+      plain backdrop, up to about 20 for a studio backdrop with a soft gradient or vignette,
+      25 and more for two colours, a room or a scene;
+    * clutter: the same percentile of the difference from the *local* background colour (a
+      Gaussian-weighted mean over the background, ``clutter_sigma`` px), so smooth gradients do
+      not count but objects, edges, text and patterns do: 0-3 for a plain or graded backdrop,
+      5 and more for a room, a poster or patterned cloth;
+    * hue: the hue angle h_ab of the typical colour, degrees 0-360 (saturated sRGB red is about
+      40, blue about 300);
+    * chroma: its C*ab (0 = grey or white; a coloured backdrop is 30 and more).
+
+    NaN when there are no background pixels.
+    """
+    if not background.any():
+        return (float("nan"),) * 4
+    lab = cv2.cvtColor(rgb.astype(np.float32) * np.float32(1.0 / 255.0), cv2.COLOR_RGB2LAB)
+    values = lab[background]
+    typical = np.median(values, axis=0)
+    spread = order_statistic(np.linalg.norm(values - typical, axis=1), spread_percentile)
+    # The local colour is smooth: it is computed at a quarter of the resolution (a wide
+    # Gaussian at full size costs several milliseconds) and interpolated back.
+    weight = background.astype(np.float32)
+    height, width = background.shape
+    small = (max(1, width // LOCAL_COLOUR_REDUCTION), max(1, height // LOCAL_COLOUR_REDUCTION))
+    sigma = clutter_sigma / LOCAL_COLOUR_REDUCTION
+    totals = cv2.GaussianBlur(cv2.resize(lab * weight[..., None], small,
+                                         interpolation=cv2.INTER_AREA), (0, 0), sigma)
+    weights = cv2.GaussianBlur(cv2.resize(weight, small, interpolation=cv2.INTER_AREA),
+                               (0, 0), sigma)
+    local = (cv2.resize(totals, (width, height), interpolation=cv2.INTER_LINEAR)
+             / np.maximum(cv2.resize(weights, (width, height),
+                                     interpolation=cv2.INTER_LINEAR), 1e-6)[..., None])
+    clutter = order_statistic(np.linalg.norm(values - local[background], axis=1),
+                              spread_percentile)
+    hue = math.degrees(math.atan2(float(typical[2]), float(typical[1]))) % 360.0
+    chroma = math.hypot(float(typical[1]), float(typical[2]))
+    return spread, clutter, hue, chroma
+
+
+LOCAL_COLOUR_REDUCTION = 4  # the local background colour is computed at 1/4 resolution
+
+
+def halves_brightness_ratio(grey: np.ndarray, mask: np.ndarray, midline_x: float) -> float:
+    """Mean luminance of the brighter half of ``mask`` over that of the darker half, the halves
+    split at column ``midline_x``. Units: ratio >= 1 (gamma-encoded grey levels); 1 = evenly
+    lit, 1.5 = one side half as bright again as the other. NaN when a half is empty or black.
+    Reference: the illumination-uniformity component of ISO/IEC 29794-5 / OFIQ compares the
+    two face halves in the same way (there by histogram overlap)."""
+    columns = np.arange(grey.shape[1])[None, :]
+    left, right = mask & (columns < midline_x), mask & (columns >= midline_x)
+    if not left.any() or not right.any():
+        return float("nan")
+    means = sorted((float(grey[left].mean()), float(grey[right].mean())))
+    return means[1] / means[0] if means[0] > 0 else float("nan")
+
+
+def shadow_fraction(grey: np.ndarray, mask: np.ndarray, *, dark_ratio: float,
+                    skin_percentile: float, window: int, flat_std: float) -> float:
+    """Share of ``mask`` pixels in strong shadow: darker than ``dark_ratio`` x the face's skin
+    level (the ``skin_percentile`` percentile of luminance over the mask) and smooth (local
+    standard deviation over ``window`` px below ``flat_std`` grey levels). Skin in shadow stays
+    smooth; a beard or stubble is as dark but textured, and does not count. Eyes, brows,
+    nostrils and lips are left out of ``mask`` by the caller. Units: fraction 0-1; 0 for evenly
+    lit skin."""
+    values = grey[mask]
+    if not values.size:
+        return float("nan")
+    skin = order_statistic(values, skin_percentile)
+    mean = cv2.blur(grey, (window, window))
+    variance = cv2.blur(grey * grey, (window, window)) - mean * mean
+    shadow = (grey < dark_ratio * skin) & (variance < flat_std**2) & mask
+    return float(np.count_nonzero(shadow) / values.size)
+
+
 # --------------------------------------------------------------------------------------------
 # The measure table
 # --------------------------------------------------------------------------------------------
@@ -197,12 +365,20 @@ def polygon_outside_fraction(polygon: np.ndarray, width: int, height: int) -> fl
 
 @dataclass(frozen=True)
 class Spec:
-    """A registered measure: how to compute it from a context, its unit and direction."""
+    """A registered measure: how to compute it from a context, its unit and direction.
+
+    ``core`` measures run for every policy; the others only when the policy reads them.
+    ``params`` names the [measures] parameters a non-core measure needs (core parameters are
+    always present); ``needs_person_mask`` says the context must carry the person mask.
+    """
 
     compute: Callable[[Context, Mapping[str, float], dict], float | None]
     unit: str
     better: str  # "higher", "lower" or "middle"
     description: str
+    core: bool = True
+    params: frozenset[str] = frozenset()
+    needs_person_mask: bool = False
 
 
 def _face_only(fn):
@@ -375,13 +551,165 @@ def _features_occluded(ctx, params, cache):
     return max(covered[name] for name in ("right_eye", "left_eye", "nose", "mouth"))
 
 
-# Every parameter the measures read from the policy's [measures] table.
-MEASURE_PARAMETERS = frozenset({
+# -- capture-profile measures ----------------------------------------------------------------
+
+# Face Mesh points on the face's vertical midline, forehead to chin.
+MIDLINE = (10, 151, 9, 8, 168, 6, 197, 195, 5, 4, 1, 2, 164, 0, 17, 18, 200, 199, 175, 152)
+# Around the nostrils and the nose's underside: dark by nature, not a shadow.
+NOSTRILS = (79, 166, 75, 60, 20, 238, 239, 241, 242, 97, 2, 326, 462, 461, 459, 458, 250, 290,
+            305, 309, 392, 289)
+
+
+def _landmarks(ctx: Context) -> np.ndarray | None:
+    face = ctx.face
+    return None if face is None else face.landmarks
+
+
+def _pose(ctx, params, cache) -> tuple[float, float, float] | None:
+    if "pose" not in cache:
+        landmarks = _landmarks(ctx)
+        cache["pose"] = None if landmarks is None else head_pose(landmarks)
+    return cache["pose"]
+
+
+def _pose_angle(index: int):
+    def compute(ctx, params, cache):
+        pose = _pose(ctx, params, cache)
+        return None if pose is None else pose[index]
+
+    return compute
+
+
+def _eye_openness(side: str):
+    def compute(ctx, params, cache):
+        landmarks = _landmarks(ctx)
+        if landmarks is None:
+            return None
+        return eye_aspect_ratio(landmarks, *EYE_OPENNESS_POINTS[side])
+
+    return compute
+
+
+def _eyes_openness(ctx, params, cache):
+    values = [_eye_openness(side)(ctx, params, cache) for side in EYE_OPENNESS_POINTS]
+    return None if None in values else min(values)
+
+
+def _eye_distance_px(ctx, params, cache):
+    landmarks = _landmarks(ctx)
+    if landmarks is None:
+        return None
+    right = landmarks[list(RIGHT_EYE), :2].mean(axis=0)
+    left = landmarks[list(LEFT_EYE), :2].mean(axis=0)
+    return float(np.linalg.norm(left - right)) / ctx.scale
+
+
+def _face_width_ratio(ctx, params, cache):
+    return None if ctx.face is None else ctx.face.width / ctx.rgb.shape[1]
+
+
+def background_mask(person: np.ndarray, *, person_threshold: float, margin_px: int
+                    ) -> np.ndarray:
+    """Pixels that are background (HxW bool): person probability below ``person_threshold``
+    and at least ``margin_px`` px from anything that is not, so hair strands, a hijab's edge
+    and the segmentation's soft border are left out."""
+    background = (person < person_threshold).astype(np.uint8)
+    if margin_px > 0:
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin_px + 1,) * 2)
+        background = cv2.erode(background, kernel, borderType=cv2.BORDER_CONSTANT,
+                               borderValue=1)
+    return background > 0
+
+
+def _background(ctx, params, cache) -> tuple[float, float, float, float] | None:
+    """(spread, clutter, hue, chroma) of the background, or None when there is too little."""
+    if "background" not in cache:
+        cache["background"] = None
+        if ctx.person is not None:
+            height, width = ctx.rgb.shape[:2]
+            # Colour and uniformity are judged at a fixed, modest resolution: backdrops are
+            # smooth, clutter is coarse, and it keeps the cost independent of the photo size.
+            analysis_width = int(params["background_analysis_width"])
+            size = (analysis_width, max(1, round(analysis_width * height / width)))
+            rgb = cv2.resize(ctx.rgb, size, interpolation=cv2.INTER_AREA)
+            person = cv2.resize(ctx.person, size, interpolation=cv2.INTER_LINEAR)
+            margin = int(round(params["background_margin"] * analysis_width))
+            mask = background_mask(person, person_threshold=params["person_threshold"],
+                                   margin_px=margin)
+            cache["background_mask"] = mask
+            if mask.mean() >= params["min_background_fraction"]:
+                cache["background"] = background_colour(
+                    rgb, mask, spread_percentile=params["background_spread_percentile"],
+                    clutter_sigma=params["background_clutter_scale"] * analysis_width)
+    return cache["background"]
+
+
+def background_region(ctx: Context, params: Mapping[str, float]) -> np.ndarray | None:
+    """The background pixels the background measures read, at the analysis width (HxW bool),
+    or None without a person mask. Resize to the working image to draw it."""
+    cache: dict = {}
+    _background(ctx, params, cache)
+    return cache.get("background_mask")
+
+
+def _background_value(index: int):
+    def compute(ctx, params, cache):
+        values = _background(ctx, params, cache)
+        return None if values is None else values[index]
+
+    return compute
+
+
+def _lighting_mask(ctx, params, cache) -> np.ndarray:
+    """Skin of the canonical face for lighting: the inner oval without eyes and brows."""
+    if "lighting_mask" not in cache:
+        face = ctx.canonical
+        eyes = face.regions["right_eye_area"] | face.regions["left_eye_area"]
+        cache["lighting_mask"] = _sharp_mask(ctx, params, cache) & ~eyes
+    return cache["lighting_mask"]
+
+
+@_face_only
+def _face_lighting_ratio(ctx, params, cache):
+    face = ctx.canonical
+    midline_x = float(np.median(face.points[list(MIDLINE), 0]))
+    return halves_brightness_ratio(face.grey, _lighting_mask(ctx, params, cache), midline_x)
+
+
+@_face_only
+def _face_shadow_fraction(ctx, params, cache):
+    face = ctx.canonical
+    size = face.grey.shape[0]
+    features = _polygon(face.points, LIPS, size) | _polygon(face.points, NOSTRILS, size)
+    return shadow_fraction(face.grey, _lighting_mask(ctx, params, cache) & ~features,
+                           dark_ratio=params["shadow_dark_ratio"],
+                           skin_percentile=params["skin_percentile"],
+                           window=int(params["flat_window_px"]),
+                           flat_std=params["shadow_flat_std"])
+
+
+def _polygon(points: np.ndarray, indices: tuple[int, ...], size: int) -> np.ndarray:
+    mask = np.zeros((size, size), np.uint8)
+    hull = cv2.convexHull(np.round(points[list(indices)]).astype(np.int32))
+    cv2.fillConvexPoly(mask, hull, 1)
+    return mask > 0
+
+
+# Every parameter the measures read from the policy's [measures] table: the core ones (every
+# policy has them, from the shipped default if not its own) and those of capture measures.
+CORE_PARAMETERS = frozenset({
     "oval_erosion_px", "denoise_sigma", "edge_fine_sigma", "edge_coarse_sigma", "edge_fraction",
     "clipped_level", "contrast_low_percentile", "contrast_high_percentile", "flat_window_px",
     "flat_std", "dark_ratio", "desaturated_ratio", "min_skin_chroma", "skin_percentile",
     "other_face_min_score", "other_face_min_relative_width",
 })
+BACKGROUND_PARAMETERS = frozenset({
+    "person_threshold", "background_margin", "background_analysis_width",
+    "min_background_fraction", "background_spread_percentile", "background_clutter_scale",
+})
+SHADOW_PARAMETERS = frozenset({"shadow_dark_ratio", "shadow_flat_std"})
+CAPTURE_PARAMETERS = BACKGROUND_PARAMETERS | SHADOW_PARAMETERS
+MEASURE_PARAMETERS = CORE_PARAMETERS | CAPTURE_PARAMETERS
 
 MEASURES: dict[str, Spec] = {
     "laplacian_variance": Spec(_laplacian_variance, "grey^2", "higher",
@@ -414,15 +742,62 @@ MEASURES: dict[str, Spec] = {
     **{f"{name}_occluded": Spec(_region_occlusion(name), "0-1", "lower",
                                 f"Anomalous share of the {name.replace('_', ' ')} region")
        for name in ("right_eye", "left_eye", "nose", "mouth")},
+    # Capture profile only (core=False): run when the policy reads them.
+    "head_yaw_deg": Spec(_pose_angle(0), "deg", "middle",
+                         "Head turn left/right from the 3-D mesh (0 = facing the camera; "
+                         "positive = nose to the image's right)", core=False),
+    "head_pitch_deg": Spec(_pose_angle(1), "deg", "middle",
+                           "Head nod (0 = level; positive = chin raised)", core=False),
+    "head_roll_deg": Spec(_pose_angle(2), "deg", "middle",
+                          "Head tilt in the image plane (0 = upright)", core=False),
+    "right_eye_openness": Spec(_eye_openness("right"), "ratio", "higher",
+                               "Eye aspect ratio of the right eye (lid gap / eye width)",
+                               core=False),
+    "left_eye_openness": Spec(_eye_openness("left"), "ratio", "higher",
+                              "Eye aspect ratio of the left eye (lid gap / eye width)",
+                              core=False),
+    "eyes_openness": Spec(_eyes_openness, "ratio", "higher",
+                          "Eye aspect ratio of the more closed eye", core=False),
+    "eye_distance_px": Spec(_eye_distance_px, "px", "higher",
+                            "Distance between the eye centres, original pixels", core=False),
+    "face_width_ratio": Spec(_face_width_ratio, "0-1", "middle",
+                             "Detector box width of the main face / image width", core=False),
+    "background_colour_spread": Spec(
+        _background_value(0), "dE", "lower",
+        "Colour variation of the background: percentile of Delta E*ab from its typical colour",
+        core=False, params=BACKGROUND_PARAMETERS, needs_person_mask=True),
+    "background_clutter": Spec(
+        _background_value(1), "dE", "lower",
+        "Clutter of the background: percentile of Delta E*ab from the local background colour "
+        "(gradients do not count; objects, edges and patterns do)",
+        core=False, params=BACKGROUND_PARAMETERS, needs_person_mask=True),
+    "background_hue_deg": Spec(
+        _background_value(2), "deg", "middle",
+        "Hue angle h_ab (CIELAB) of the background's typical colour, 0-360",
+        core=False, params=BACKGROUND_PARAMETERS, needs_person_mask=True),
+    "background_chroma": Spec(
+        _background_value(3), "C*ab", "higher",
+        "Chroma C*ab (CIELAB) of the background's typical colour (0 = grey)",
+        core=False, params=BACKGROUND_PARAMETERS, needs_person_mask=True),
+    "face_lighting_ratio": Spec(_face_lighting_ratio, "ratio", "lower",
+                                "Mean luminance of the brighter face half / the darker half",
+                                core=False),
+    "face_shadow_fraction": Spec(_face_shadow_fraction, "0-1", "lower",
+                                 "Share of face skin much darker than the skin level (shadow)",
+                                 core=False, params=SHADOW_PARAMETERS),
 }
+
+#: The measures every policy runs (a replacement result holds exactly these).
+CORE_MEASURES: tuple[str, ...] = tuple(name for name, spec in MEASURES.items() if spec.core)
 
 
 def measure_all(ctx: Context, params: Mapping[str, float],
                 names: tuple[str, ...] | None = None) -> dict[str, float | None]:
-    """Run the named measures (all by default) on one context; NaN becomes None."""
+    """Run the named measures (the core measures by default) on one context; NaN becomes
+    None."""
     cache: dict = {}
     values = {}
-    for name in names or tuple(MEASURES):
+    for name in names or CORE_MEASURES:
         try:
             value = MEASURES[name].compute(ctx, params, cache)
         except Exception:  # one failing measure is "not assessed", not a failed image (OFIQ)

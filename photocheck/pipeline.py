@@ -22,6 +22,9 @@ from .measures import measure_all
 from .policy import Policy
 from .schema import (Decision, ErrorInfo, FaceInfo, ImageInfo, PolicyRef, RequestReason, Result)
 
+#: Birth years accepted as input (a typo such as 19990 is refused, not judged).
+BIRTH_YEARS = range(1900, 2101)
+
 log = logging.getLogger(__name__)
 
 
@@ -47,16 +50,22 @@ class Checker:
         self._finder = FaceFinder.create_from_options(FaceFinderOptions(
             models=models, min_detection_confidence=processing.min_detection_confidence,
             max_faces=processing.max_faces,
+            # The segmentation model is loaded only for a policy that reads the background.
+            person_mask=self.policy.needs_person_mask,
         ))
 
     def check(self, source: ImageSource, *, reason: RequestReason | str = RequestReason.QUALITY,
-              path: str | None = None) -> Result:
-        """Judge one image (a path, encoded bytes, an RGB array or a PIL image)."""
-        return self.inspect(source, reason=reason, path=path).result
+              path: str | None = None, birth_year: int | None = None) -> Result:
+        """Judge one image (a path, encoded bytes, an RGB array or a PIL image).
+
+        ``birth_year`` (the holder's) picks the KTP-el background colour of a capture policy:
+        red for an odd year, blue for an even one. A replacement policy only records it.
+        """
+        return self.inspect(source, reason=reason, path=path, birth_year=birth_year).result
 
     def inspect(self, source: ImageSource, *,
                 reason: RequestReason | str = RequestReason.QUALITY,
-                path: str | None = None) -> Inspection:
+                path: str | None = None, birth_year: int | None = None) -> Inspection:
         if self._finder is None:
             raise RuntimeError("this Checker is closed")
         if path is None and isinstance(source, (str, os.PathLike)):
@@ -67,8 +76,15 @@ class Checker:
             choices = ", ".join(r.value for r in RequestReason)
             return Inspection(self._error(path, RequestReason.QUALITY, ErrorCode.INVALID_ARGUMENT,
                                           f"unknown request reason {reason!r}; use {choices}"))
+        if birth_year is not None and (isinstance(birth_year, bool)
+                                       or not isinstance(birth_year, int)
+                                       or birth_year not in BIRTH_YEARS):
+            return Inspection(self._error(
+                path, reason, ErrorCode.INVALID_ARGUMENT,
+                f"birth year {birth_year!r} is not a year from {BIRTH_YEARS.start} to "
+                f"{BIRTH_YEARS.stop - 1}"))
         try:
-            return self._inspect(source, reason, path)
+            return self._inspect(source, reason, path, birth_year)
         except PhotocheckError as exc:
             return Inspection(self._error(path, reason, exc.code, exc.message))
         except Exception as exc:  # a bug: report it for this input, keep the batch alive
@@ -76,7 +92,8 @@ class Checker:
             return Inspection(self._error(path, reason, ErrorCode.INTERNAL,
                                           f"internal error: {type(exc).__name__}: {exc}"))
 
-    def _inspect(self, source: ImageSource, reason: RequestReason, path: str | None) -> Inspection:
+    def _inspect(self, source: ImageSource, reason: RequestReason, path: str | None,
+                 birth_year: int | None = None) -> Inspection:
         processing = self.policy.processing
         image = self._load(source, processing.working_min_side)
         faces = self._faces(image)
@@ -84,21 +101,25 @@ class Checker:
             # A small face in a reduced decode: decode again at full resolution.
             image = self._load(source, working_min_side=max(image.original_size))
             faces = self._faces(image)
+        person = self._finder.person_mask(image.rgb) if self.policy.needs_person_mask else None
         context = build_context(image.rgb, faces, scale=image.scale,
                                 canonical_face_width=processing.canonical_face_width,
-                                crop_margin=processing.canonical_crop_margin)
-        measures = measure_all(context, self.policy.measure_params)
-        decision, reasons, findings = self.policy.decide(
-            measures, has_face=context.face is not None, request_reason=reason)
+                                crop_margin=processing.canonical_crop_margin, person=person)
+        measures = measure_all(context, self.policy.measure_params, self.policy.measure_names)
+        assessment = self.policy.assess(measures, has_face=context.face is not None,
+                                        request_reason=reason, birth_year=birth_year)
+        measures.update(assessment.derived)
         face = context.face
         result = Result(
-            path=path, decision=decision, reasons=reasons, findings=findings, measures=measures,
+            path=path, decision=assessment.decision, reasons=assessment.reasons,
+            findings=assessment.findings, measures=measures,
             face=None if face is None else FaceInfo(
                 box=tuple(round(v / image.scale, 1) for v in face.box),
                 confidence=round(face.score, 4), landmarks=face.landmarks is not None),
             image=ImageInfo(width=image.original_size[0], height=image.original_size[1],
                             format=image.format),
-            request_reason=reason, policy=self._policy_ref(), version=__version__,
+            request_reason=reason, birth_year=birth_year, background=assessment.background,
+            policy=self._policy_ref(), version=__version__,
         )
         return Inspection(result, image, context)
 
@@ -116,7 +137,8 @@ class Checker:
                           working_max_side=processing.working_max_side)
 
     def _policy_ref(self) -> PolicyRef:
-        return PolicyRef(name=self.policy.name, version=self.policy.version)
+        return PolicyRef(name=self.policy.name, version=self.policy.version,
+                         kind=self.policy.kind)
 
     def _error(self, path: str | None, reason: RequestReason, code: ErrorCode,
                message: str) -> Result:
@@ -144,14 +166,15 @@ _shared_lock = threading.Lock()
 
 
 def check(source: ImageSource, *, reason: RequestReason | str = RequestReason.QUALITY,
-          policy: str | Path | None = None) -> Result:
-    """Judge one image with a process-wide checker (created on first use)."""
+          policy: str | Path | None = None, birth_year: int | None = None) -> Result:
+    """Judge one image with a process-wide checker (created on first use). ``policy`` is a
+    shipped policy name (``capture`` for a new photo) or a TOML file."""
     key = (os.getpid(), None if policy is None else os.fspath(policy))
     with _shared_lock:
         checker = _shared.get(key)
         if checker is None:
             checker = _shared[key] = Checker(policy)
-        return checker.check(source, reason=reason)
+        return checker.check(source, reason=reason, birth_year=birth_year)
 
 
 @atexit.register

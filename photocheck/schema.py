@@ -15,16 +15,20 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import ErrorCode
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 class Decision(str, Enum):
-    """The verdict on a replacement request."""
+    """The verdict: on a replacement request (policy kind ``replacement``: eligible,
+    not_eligible) or on a new photo taken at the office (kind ``capture``: accepted, rejected);
+    review and error for both."""
 
     ELIGIBLE = "eligible"  # replacement may be granted
     NOT_ELIGIBLE = "not_eligible"  # photo is clear: a request on it is aesthetic and refused
     REVIEW = "review"  # near a threshold or uncertain: a person decides
     ERROR = "error"  # the input could not be judged (see ``error``)
+    ACCEPTED = "accepted"  # capture: the new photo meets the capture standard, print it
+    REJECTED = "rejected"  # capture: the new photo has a defect, take it again
 
 
 class Reason(str, Enum):
@@ -43,6 +47,16 @@ class Reason(str, Enum):
     POLICY_HIJAB = "policy_hijab"
     POLICY_APPEARANCE_CHANGE = "policy_appearance_change"
     POLICY_VERIFICATION_FAILED = "policy_verification_failed"
+    # Capture profile (a new photo taken at the office).
+    NOT_FRONTAL = "not_frontal"
+    EYES_CLOSED = "eyes_closed"
+    MOUTH_COVERED = "mouth_covered"
+    BACKGROUND_NOT_UNIFORM = "background_not_uniform"
+    BACKGROUND_COLOUR_MISMATCH = "background_colour_mismatch"
+    BIRTH_YEAR_MISSING = "birth_year_missing"
+    UNEVEN_LIGHTING = "uneven_lighting"
+    STRONG_SHADOW = "strong_shadow"
+    MEETS_CAPTURE_STANDARD = "meets_capture_standard"
 
 
 class RequestReason(str, Enum):
@@ -73,7 +87,9 @@ class Finding(_Frozen):
     """One rule that fired: the evidence behind a reason."""
 
     reason: Reason
-    outcome: Literal["eligible", "review"]
+    outcome: Literal["eligible", "rejected", "review"] = Field(
+        description="What the finding makes of the photo: eligible (replacement policy) or "
+                    "rejected (capture policy) for a defect, review near a threshold")
     measure: str = Field(description="Name of the measure the rule tests")
     value: float | None = Field(description="Measured value; null when it could not be assessed")
     threshold: float | None = Field(description="The threshold crossed; null when not assessed")
@@ -102,6 +118,20 @@ class ErrorInfo(_Frozen):
 class PolicyRef(_Frozen):
     name: str
     version: str
+    kind: Literal["replacement", "capture"] = Field(
+        default="replacement", description="What the policy judges: a replacement request on an "
+                                           "existing card photo, or a new photo (capture)")
+
+
+class BackgroundInfo(_Frozen):
+    """The background of a capture photo: its colour class against the KTP-el rule."""
+
+    colour: str | None = Field(
+        description="Colour class of the background (a name from the policy, e.g. red, blue), "
+                    "'other' when it is none of them; null when no background was seen")
+    expected: str | None = Field(
+        description="Colour the policy asks for this birth year (e.g. red for odd, blue for "
+                    "even years); null when no birth year was given")
 
 
 class Result(_Frozen):
@@ -118,6 +148,11 @@ class Result(_Frozen):
     face: FaceInfo | None = None
     image: ImageInfo | None = None
     request_reason: RequestReason = RequestReason.QUALITY
+    birth_year: int | None = Field(
+        default=None, description="Holder's birth year as given (capture: picks the background "
+                                  "colour); null when not given")
+    background: BackgroundInfo | None = Field(
+        default=None, description="Background colour assessment (capture policies only)")
     policy: PolicyRef
     version: str = Field(description="photocheck version")
     error: ErrorInfo | None = None

@@ -465,3 +465,59 @@ def test_ctrl_c_stops_with_exit_130_and_a_valid_output(sixty, tmp_path):
     by_key(rows)
     for row in rows:
         assert_valid(row)
+
+
+def test_fsspec_urls_of_a_folder_a_glob_and_a_file(archive_dir, tmp_path, photos):
+    pytest.importorskip("fsspec")
+    folder_url = archive_dir.as_uri()
+    tasks = collect_tasks([folder_url])
+    expected = [p.as_uri() for p in image_files(archive_dir)]
+    assert sorted(task.key for task in tasks) == sorted(expected)
+    assert all(task.kind == "url" and task.path == task.key for task in tasks)
+    assert {t.key for t in collect_tasks([folder_url + "/sub/*.jpg"])} == {
+        p.as_uri() for p in image_files(archive_dir / "sub") if p.suffix == ".jpg"}
+
+    out = tmp_path / "urls.jsonl"
+    missing = folder_url + "/gone.jpg"
+    run_batch(collect_tasks([folder_url, missing]), out, workers=1)
+    rows = by_key(read_results(out))
+    local = by_key(read_results(_local_run(archive_dir, tmp_path)))
+    for path in image_files(archive_dir):
+        url_row, local_row = rows[path.as_uri()], local[str(path)]
+        assert (url_row["decision"], url_row["sha256"], url_row["error_code"]) == (
+            local_row["decision"], local_row["sha256"], local_row["error_code"])
+    assert (rows[missing]["decision"], rows[missing]["error_code"]) == ("error", "file_not_found")
+    again = run_batch(collect_tasks([folder_url, missing]), out, workers=1)
+    # resumed by URL and SHA-256 (the missing file is still missing: its row stands)
+    assert (again.skipped, again.judged) == (len(expected) + 1, 0)
+
+
+def _local_run(folder: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "local.jsonl"
+    run_batch(collect_tasks([folder]), out, workers=1)
+    return out
+
+
+def test_a_url_that_cannot_be_listed_is_a_usage_error():
+    pytest.importorskip("fsspec")
+    with pytest.raises(BatchError, match="nosuchprotocol://"):
+        collect_tasks(["nosuchprotocol://bucket/arsip/"])
+
+
+def test_manifest_birth_years_reach_the_capture_policy(tmp_path):
+    photo = Path(__file__).resolve().parent.parent / "samples" / "capture" / "grace_hopper_blue.jpg"
+    ids = ("even", "odd", "typo", "unknown")
+    for name in ids:
+        shutil.copyfile(photo, tmp_path / f"{name}.jpg")
+    manifest = tmp_path / "daftar.csv"
+    manifest.write_text("path,id,birth_year\n" + "".join(
+        f"{name}.jpg,{name},{year}\n" for name, year in zip(ids, ("1990", "1991", "19x0", ""))))
+    tasks = collect_tasks([manifest])
+    out = tmp_path / "capture.jsonl"
+    run_batch(tasks, out, workers=1, policy="capture")
+    rows = {row["id"]: row for row in read_results(out)}
+    assert (rows["even"]["decision"], rows["even"]["birth_year"]) == ("accepted", "1990")
+    assert rows["odd"]["decision"] == "rejected"
+    assert rows["odd"]["reasons"] == ["background_colour_mismatch"]
+    assert (rows["typo"]["decision"], rows["typo"]["error_code"]) == ("error", "invalid_argument")
+    assert rows["unknown"]["reasons"] == ["birth_year_missing"]

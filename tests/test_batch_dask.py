@@ -153,3 +153,40 @@ def test_cli_without_dask_names_the_extra(monkeypatch, tmp_path, photo_dir):
     text = " ".join(re.sub("[│╭╮╰╯─]", " ", result.output).split())  # unwrap the error box
     assert "pip install 'photocheck[dask]'" in text
     assert not (tmp_path / "x.jsonl").exists()
+
+
+CRASHING_TASK = '''
+import multiprocessing, os
+from dataclasses import dataclass
+from photocheck.batch import Task
+
+@dataclass(frozen=True)
+class CrashingTask(Task):
+    """Kills its worker process (as a crash in native code would) when its key says so."""
+    def read_bytes(self):
+        if self.key.endswith("#crash") and multiprocessing.parent_process() is not None:
+            os._exit(3)
+        return super().read_bytes()
+'''
+
+
+def test_an_input_that_kills_its_dask_worker_becomes_an_error_row(photo_dir, tmp_path,
+                                                                  monkeypatch):
+    module = tmp_path / "crashing_task.py"
+    module.write_text(CRASHING_TASK)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from crashing_task import CrashingTask
+
+    files = sorted(photo_dir.glob("*.jpg"))[:7]
+    tasks = [CrashingTask(key=str(p) + ("#crash" if i == 3 else ""), path=str(p), file=str(p))
+             for i, p in enumerate(files)]
+    with DaskEngine(workers=2) as own:  # its workers get killed: not the shared cluster
+        own.client.upload_file(str(module))
+        summary = run_batch(tasks, tmp_path / "r.jsonl", engine=own, chunk_size=3)
+    rows = {row["key"]: row for row in read_results(tmp_path / "r.jsonl")}
+    assert summary.judged == len(rows) == len(tasks)
+    crashed = rows[tasks[3].key]
+    assert (crashed["decision"], crashed["error_code"]) == ("error", "internal")
+    assert "worker process died" in crashed["error_message"]
+    others = [row for key, row in rows.items() if key != tasks[3].key]
+    assert [row["error_message"] for row in others if row["error_code"] == "internal"] == []

@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 
 from photocheck import degrade
-from photocheck.measures import (MEASURES, Spec, anomaly_map, edge_blur, fraction_at_or_above,
-                                 laplacian_variance, masked_fraction, mean_level, measure_all,
-                                 percentile_range, polygon_outside_fraction)
+from photocheck.measures import (CORE_MEASURES, MEASURES, Spec, anomaly_map, edge_blur,
+                                 fraction_at_or_above, laplacian_variance, masked_fraction,
+                                 mean_level, measure_all, percentile_range,
+                                 polygon_outside_fraction)
 
 SHARPNESS = ("laplacian_variance", "edge_blur_px")
 SHARP, BLURRY = 0.4, 2.6  # Gaussian sigma (canonical units) labelled sharp / clearly blurry
@@ -317,17 +318,20 @@ def test_anomaly_map_flags_clipped_glare(params):
 FACELESS = {"detection_confidence", "face_count"}  # the only measures defined without a face
 
 
-def test_measure_all_without_a_face_reports_every_measure(context_of, params):
+def test_measure_all_without_a_face_reports_every_core_measure(context_of, params):
+    # By default measure_all runs the core measures (those of every policy); the capture
+    # profile's own measures are tested in test_capture.py.
     values = measure_all(context_of(degrade.solid(300, 400, (200, 30, 30))), params)
-    assert set(values) == set(MEASURES)
+    assert set(values) == set(CORE_MEASURES)
     assert values["detection_confidence"] == 0.0
     assert values["face_count"] == 0.0
     assert {name for name, v in values.items() if v is not None} == FACELESS, values
 
 
-def test_measure_all_on_a_clear_face_assesses_every_measure(portrait, context_of, params):
+def test_measure_all_on_a_clear_face_assesses_every_core_measure(portrait, context_of,
+                                                                 params):
     values = measure_all(context_of(portrait().rgb), params)
-    assert set(values) == set(MEASURES)
+    assert set(values) == set(CORE_MEASURES)
     missing = [name for name, v in values.items() if v is None]
     assert not missing, f"not assessed on a clear portrait: {missing}"
     assert all(isinstance(v, float) and math.isfinite(v) for v in values.values()), values
