@@ -1257,6 +1257,10 @@ class Summary:
     def remaining(self) -> int:
         return self.total - self.skipped - self.judged
 
+    def count(self, decision: str, reasons: Iterable[str]) -> None:
+        self.decisions[decision] += 1
+        self.reasons.update(reasons)
+
 
 def run_batch(tasks: Sequence[Task], out: str | os.PathLike, *, engine: Engine | None = None,
               workers: int | None = None, policy: str | os.PathLike | None = None,
@@ -1291,11 +1295,13 @@ def run_batch(tasks: Sequence[Task], out: str | os.PathLike, *, engine: Engine |
     try:
         existing = output.load()
         _check_compatible(existing, out, active, reason)
-        last = {row["key"]: row for row in existing}
+        # Only what resume and the summary need: memory stays flat however long the file is.
+        last = {row["key"]: _Done(row["sha256"], row["decision"], tuple(row["reasons"]))
+                for row in existing}
         compact = len(last) < len(existing)
-        current: dict[str, dict] = {}
+        del existing
         try:
-            pending = _skip_done(tasks, last, current, progress)
+            pending = _skip_done(tasks, last, summary, progress)
             summary.skipped = len(tasks) - len(pending)
             if pending:
                 workers = max(1, workers or getattr(engine, "workers", 0) or default_workers())
@@ -1312,7 +1318,7 @@ def run_batch(tasks: Sequence[Task], out: str | os.PathLike, *, engine: Engine |
                             output.append(rows)
                             for row in rows:
                                 compact |= row["key"] in last
-                                current[row["key"]] = row
+                                summary.count(row["decision"], row["reasons"])
                             summary.judged += len(rows)
                         progress.advance(len(rows))
                 finally:
@@ -1330,9 +1336,6 @@ def run_batch(tasks: Sequence[Task], out: str | os.PathLike, *, engine: Engine |
     finally:
         output.close()
         close_archives()
-    for row in current.values():
-        summary.decisions[row["decision"]] += 1
-        summary.reasons.update(row["reasons"])
     return summary
 
 
@@ -1357,10 +1360,19 @@ def _check_compatible(rows: list[dict], out: Path, policy: Policy, reason: str) 
             "--policy and --reason to resume, or another --out", "--out")
 
 
-def _skip_done(tasks: Sequence[Task], last: dict[str, dict], current: dict[str, dict],
+@dataclass(frozen=True)
+class _Done:
+    """What a results file says of one input (its last row)."""
+
+    sha256: str
+    decision: str
+    reasons: tuple[str, ...]
+
+
+def _skip_done(tasks: Sequence[Task], last: dict[str, _Done], summary: Summary,
                progress: ProgressSink) -> list[Task]:
     """Tasks still to judge. A task with a row is done when its bytes hash to that row's
-    SHA-256 (or could not be read, then and now); done rows go into ``current``."""
+    SHA-256 (or could not be read, then and now); done rows are counted into ``summary``."""
     done = [task for task in tasks if task.key in last]
     if done:
         progress.phase("checking done inputs", len(done))
@@ -1374,8 +1386,8 @@ def _skip_done(tasks: Sequence[Task], last: dict[str, dict], current: dict[str, 
             digest = hashlib.sha256(task.read_bytes()).hexdigest()
         except PhotocheckError:
             digest = ""
-        if digest == row["sha256"]:
-            current[task.key] = row
+        if digest == row.sha256:
+            summary.count(row.decision, row.reasons)
         else:
             pending.append(task)
         progress.advance(1)
