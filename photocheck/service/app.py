@@ -1,0 +1,414 @@
+"""The FastAPI application: the counter page at ``/`` and the API under ``/v1``.
+
+``create_app(settings)`` builds the app without loading any model; the checkers are created
+by the lifespan, inside the process uvicorn serves from (MediaPipe tasks created before a
+fork hang in the child). ``serve(settings)`` runs it under uvicorn.
+
+Routes:
+
+* ``POST /v1/check``: multipart upload (``image``; optional ``reason``, ``lang``,
+  ``annotate``) -> :class:`~photocheck.service.models.CheckResponse`. A photo that cannot be
+  judged answers 413 (too large), 415 (not a form), 422 (not an image, truncated, corrupt,
+  empty, unknown reason...) or 500 (a bug), always with the same body and
+  ``result.decision == "error"``.
+* ``GET /v1/policy`` (active policy and its rules), ``GET /v1/health``,
+  ``GET /v1/messages?lang=`` (every user-facing text, from :mod:`photocheck.i18n`).
+* ``GET /``: the page; ``/static/*``: its script and style; ``/docs``: OpenAPI.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Annotated, Any
+
+import anyio.to_thread
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Security
+from fastapi.responses import HTMLResponse, Response
+from fastapi.security import APIKeyHeader
+from fastapi.staticfiles import StaticFiles
+from starlette.requests import ClientDisconnect
+
+from .. import __version__, i18n
+from ..errors import ErrorCode
+from ..measures import MEASURES
+from ..pipeline import Checker
+from ..policy import Policy
+from ..schema import Decision, ErrorInfo, PolicyRef, RequestReason, Result
+from . import render
+from .audit import AuditLog
+from .models import (CheckResponse, Health, Limits, Messages, PolicyInfo, PolicyName,
+                     PolicyRule, Problem)
+from .pool import CheckerPool, warm_up_portrait
+from .settings import API_KEY_HEADER, ServiceSettings
+from .upload import IMAGE_FIELD, Upload, UploadRejected, content_length, read_upload
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+#: HTTP status of a result that could not be judged, by error code; any other code is 422
+#: (the client sent something that is not a judgeable photo). ``internal`` is a bug: 500.
+STATUS_BY_ERROR: dict[ErrorCode, int] = {
+    ErrorCode.TOO_LARGE: 413,
+    ErrorCode.INTERNAL: 500,
+}
+UNPROCESSABLE = 422
+
+#: Headers on every response; the page additionally gets a strict Content-Security-Policy
+#: (its own script, style and images only: nothing from another origin, works offline).
+_COMMON_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+_PAGE_CSP = (b"default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+             b"style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; "
+             b"base-uri 'none'; frame-ancestors 'none'; form-action 'none'")
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+CHECK_FORM: dict[str, Any] = {
+    "required": True,
+    "content": {"multipart/form-data": {"schema": {
+        "type": "object",
+        "required": [IMAGE_FIELD],
+        "properties": {
+            IMAGE_FIELD: {"type": "string", "format": "binary",
+                          "description": "The photo: JPEG, PNG, WebP, BMP, TIFF or GIF. The "
+                                         "format is read from the bytes; the file name and "
+                                         "content type are ignored."},
+            "reason": {"type": "string", "enum": [r.value for r in RequestReason],
+                       "default": RequestReason.QUALITY.value,
+                       "description": "Why the citizen asks for a new photo"},
+            "lang": {"type": "string", "enum": list(i18n.LANGUAGES),
+                     "default": i18n.DEFAULT_LANGUAGE,
+                     "description": "Language of the explanation and the annotation"},
+            "annotate": {"type": "boolean", "default": True,
+                         "description": "Include the annotated photo (PNG, base64). false "
+                                        "saves about 35 ms of CPU per check"},
+        },
+    }}},
+}
+
+#: Answers of POST /v1/check other than 200, for the OpenAPI schema (401 added with a key).
+_CHECK_ERRORS: dict[int | str, dict[str, Any]] = {
+    413: {"model": CheckResponse,
+          "description": "The upload is over the size limit or the image over the pixel "
+                         "limit (result.error.code too_large)"},
+    415: {"model": CheckResponse, "description": "The body is not multipart/form-data"},
+    422: {"model": CheckResponse,
+          "description": "Not a judgeable photo (not_an_image, truncated, corrupt, empty, "
+                         "too_small) or a bad form field (invalid_argument)"},
+    500: {"model": CheckResponse, "description": "Internal error (a bug; error.code internal)"},
+}
+
+
+@dataclass
+class Service:
+    """What the routes share: settings, the policy in force, checkers, the audit log."""
+
+    settings: ServiceSettings
+    policy: Policy
+    pool: CheckerPool
+    audit: AuditLog | None
+
+    @property
+    def policy_ref(self) -> PolicyRef:
+        """The policy as results name it (for answers made without a checker)."""
+        return PolicyRef(name=self.policy.name, version=self.policy.version,
+                         kind=self.policy.kind)
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    image: bytes
+    reason: RequestReason
+    lang: str
+    annotate: bool
+
+
+def load_policy(settings: ServiceSettings) -> Policy:
+    """The settings' policy, with the service's pixel limit if it is the stricter one."""
+    policy = Policy.load(settings.policy)
+    max_pixels = min(settings.max_pixels, policy.processing.max_pixels)
+    return replace(policy, processing=replace(policy.processing, max_pixels=max_pixels))
+
+
+def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+    """The counter service app. Loads no model: the lifespan does, in the serving process."""
+    settings = settings or ServiceSettings()
+    policy = load_policy(settings)  # a broken policy file fails here, before serving
+    page = (STATIC_DIR / "index.html").read_bytes()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = await anyio.to_thread.run_sync(
+            lambda: CheckerPool(settings.checkers, policy, warm_up=warm_up_portrait()))
+        audit = AuditLog(settings.audit_log) if settings.audit_log else None
+        app.state.service = Service(settings=settings, policy=policy, pool=pool, audit=audit)
+        try:
+            yield
+        finally:
+            pool.close()
+            if audit is not None:
+                audit.close()
+
+    app = FastAPI(
+        title="photocheck counter service",
+        version=__version__,
+        summary="Is the portrait on a KTP-el card eligible for photo replacement?",
+        description=(
+            "Upload a photo to `POST /v1/check`; the answer holds the result exactly as "
+            "`photocheck check --json` writes it, the verdict in words, and the annotated "
+            f"photo. When the service has an API key, send it in the `{API_KEY_HEADER}` "
+            "header. Nothing is stored unless the server was started with `--audit-log`."),
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.add_middleware(SecurityHeaders)
+
+    protected = [Depends(api_key_check(settings.api_key))] if settings.api_key else []
+    unauthorised = ({401: {"model": Problem, "description": "Missing or wrong API key"}}
+                    if settings.api_key else {})
+    api = APIRouter(prefix="/v1", tags=["api"])
+    api.add_api_route("/check", check_route, methods=["POST"], dependencies=protected,
+                      response_model=CheckResponse, summary="Check one photo",
+                      openapi_extra={"requestBody": CHECK_FORM},
+                      responses={**unauthorised, **_CHECK_ERRORS})
+    api.add_api_route("/policy", policy_route, methods=["GET"], dependencies=protected,
+                      response_model=PolicyInfo, summary="The policy in force",
+                      responses=unauthorised)
+    api.add_api_route("/health", health_route, methods=["GET"], response_model=Health,
+                      summary="Liveness, version, limits")
+    api.add_api_route("/messages", messages_route, methods=["GET"], response_model=Messages,
+                      summary="Every user-facing text in one language")
+    app.include_router(api)
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> HTMLResponse:
+        return HTMLResponse(page)
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+# --------------------------------------------------------------------------------------------
+# Routes
+
+
+def get_service(request: Request) -> Service:
+    return request.app.state.service
+
+
+ServiceDep = Annotated[Service, Depends(get_service)]
+
+
+async def check_route(request: Request, service: ServiceDep) -> Response:
+    """Judge one uploaded photo."""
+    lang = i18n.DEFAULT_LANGUAGE
+    reason = RequestReason.QUALITY
+    try:
+        upload = await read_upload(request.headers.get("content-type"),
+                                   content_length(request.headers), request.stream(),
+                                   max_bytes=service.settings.max_upload_bytes)
+        lang = _language(upload) or lang
+        reason = _request_reason(upload)
+        wanted = _check_request(upload, reason, lang)
+    except UploadRejected as rejected:
+        return await _refuse(service, rejected, reason, lang)
+    except ClientDisconnect:
+        return Response(status_code=400)  # nobody is left to read it
+
+    status, body = await service.pool.run(lambda checker: _judge(service, checker, wanted))
+    return _json(body, status)
+
+
+async def _refuse(service: Service, rejected: UploadRejected, reason: RequestReason,
+                  lang: str) -> Response:
+    """Answer a request refused before the pipeline with the same body as a judged error."""
+    result = Result(path=None, decision=Decision.ERROR, reasons=(), request_reason=reason,
+                    policy=service.policy_ref, version=__version__,
+                    error=ErrorInfo(code=rejected.code, message=rejected.message))
+    if service.audit is not None:
+        audit = service.audit
+        await anyio.to_thread.run_sync(
+            lambda: audit.record(result, status=rejected.status, image=None))
+    response = CheckResponse(result=result, explanation=render.explain(result, lang),
+                             annotation=None)
+    return _json(response.model_dump_json(), rejected.status)
+
+
+def _judge(service: Service, checker: Checker, wanted: CheckRequest) -> tuple[int, bytes]:
+    """In a worker thread: check, explain, draw, audit and serialise."""
+    inspection = checker.inspect(wanted.image, reason=wanted.reason)
+    result = inspection.result
+    status = 200
+    if result.decision is Decision.ERROR:
+        status = STATUS_BY_ERROR.get(result.error.code, UNPROCESSABLE)
+    picture = None
+    if wanted.annotate:
+        try:
+            picture = render.annotation(inspection, service.policy, wanted.lang)
+        except Exception:  # a drawing bug must not hide the verdict
+            log.exception("could not draw the annotation")
+    if service.audit is not None:
+        service.audit.record(result, status=status, image=wanted.image)
+    response = CheckResponse(result=result, explanation=render.explain(result, wanted.lang),
+                             annotation=picture)
+    return status, response.model_dump_json().encode("utf-8")
+
+
+async def policy_route(service: ServiceDep) -> PolicyInfo:
+    """The policy in force: name, version, provenance and every rule's thresholds."""
+    policy = service.policy
+    return PolicyInfo(
+        name=policy.name, version=policy.version, kind=policy.kind,
+        description=policy.description,
+        fitted_on=" ".join(policy.fitted_on.split()),
+        rules=[PolicyRule(reason=rule.reason.value, measure=rule.measure,
+                          unit=MEASURES[rule.measure].unit, needs_face=rule.needs_face,
+                          eligible_below=rule.eligible_below,
+                          eligible_above=rule.eligible_above,
+                          review_below=rule.review_below, review_above=rule.review_above)
+               for rule in policy.rules])
+
+
+async def health_route(service: ServiceDep) -> Health:
+    """Up and ready (the models are loaded before the first request is served)."""
+    settings = service.settings
+    return Health(version=__version__,
+                  policy=PolicyName(name=service.policy.name, version=service.policy.version,
+                                    kind=service.policy.kind),
+                  checkers=service.pool.size, api_key_required=settings.api_key is not None,
+                  limits=Limits(max_upload_bytes=settings.max_upload_bytes,
+                                max_pixels=service.policy.processing.max_pixels))
+
+
+async def messages_route(
+    lang: Annotated[i18n.Language, Query(description="id or en")] = i18n.Language.ID,
+) -> Messages:
+    """Every user-facing text (verdicts, reasons, errors, measure labels, the page's words)."""
+    return Messages(lang=lang, messages=i18n.MESSAGES[lang.value])
+
+
+# --------------------------------------------------------------------------------------------
+# Form fields
+
+
+def _language(upload: Upload) -> str | None:
+    """The requested language, or None when absent or unknown (answered in the default)."""
+    try:
+        return i18n.check_language(upload.fields.get("lang") or i18n.DEFAULT_LANGUAGE)
+    except ValueError:
+        return None
+
+
+def _request_reason(upload: Upload) -> RequestReason:
+    value = upload.fields.get("reason") or RequestReason.QUALITY.value
+    try:
+        return RequestReason(value.lower())
+    except ValueError:
+        choices = ", ".join(r.value for r in RequestReason)
+        raise UploadRejected(UNPROCESSABLE, ErrorCode.INVALID_ARGUMENT,
+                             f"unknown request reason {value!r}; use {choices}") from None
+
+
+def _check_request(upload: Upload, reason: RequestReason, lang: str) -> CheckRequest:
+    if _language(upload) is None:
+        raise UploadRejected(UNPROCESSABLE, ErrorCode.INVALID_ARGUMENT,
+                             f"unknown language {upload.fields['lang']!r}; use "
+                             + ", ".join(i18n.LANGUAGES))
+    annotate = (upload.fields.get("annotate") or "true").lower()
+    if annotate not in _TRUE | _FALSE:
+        raise UploadRejected(UNPROCESSABLE, ErrorCode.INVALID_ARGUMENT,
+                             f"annotate must be true or false, not {annotate!r}")
+    if upload.image is None:
+        raise UploadRejected(UNPROCESSABLE, ErrorCode.INVALID_ARGUMENT,
+                             f"no photo: send it in a form part named '{IMAGE_FIELD}'")
+    # An empty part goes to the pipeline, which answers error ``empty`` like the CLI does.
+    return CheckRequest(image=upload.image, reason=reason, lang=lang,
+                        annotate=annotate in _TRUE)
+
+
+def _json(body: str | bytes, status: int) -> Response:
+    return Response(content=body, status_code=status, media_type="application/json")
+
+
+# --------------------------------------------------------------------------------------------
+# API key and headers
+
+
+def api_key_check(key: str) -> Callable[..., Awaitable[None]]:
+    """A dependency that answers 401 unless the ``X-API-Key`` header equals ``key``."""
+    expected = key.encode("utf-8")
+    header = APIKeyHeader(name=API_KEY_HEADER, auto_error=False,
+                          description="The key given to `photocheck serve --api-key`")
+
+    # A default value, not Annotated[...]: with postponed annotations FastAPI could not
+    # resolve the local ``header`` in a string annotation.
+    async def require_key(provided: str | None = Security(header)) -> None:
+        # Starlette decodes header bytes as latin-1: encoding back gives the bytes sent.
+        # Constant-time comparison: the time taken tells nothing about the key.
+        if provided is None or not hmac.compare_digest(provided.encode("latin-1"), expected):
+            raise HTTPException(401, f"missing or wrong API key (header {API_KEY_HEADER})")
+
+    return require_key
+
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+
+
+class SecurityHeaders:
+    """Adds ``nosniff`` and ``no-referrer`` to every response, ``Cache-Control: no-store`` to
+    the API's (results are personal data) and a strict CSP to the page."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        extra = list(_COMMON_HEADERS)
+        if path.startswith("/v1/"):
+            extra.append((b"cache-control", b"no-store"))
+        elif path == "/" or path.startswith("/static/"):
+            extra.append((b"content-security-policy", _PAGE_CSP))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+# --------------------------------------------------------------------------------------------
+# Serving
+
+
+def serve(settings: ServiceSettings) -> None:
+    """Run the service under uvicorn until Ctrl-C. ValueError for unsafe or bad settings."""
+    import uvicorn
+
+    settings.check_exposure()
+    app = create_app(settings)
+    if not settings.loopback and settings.api_key is None:
+        print(f"WARNING: serving on {settings.host} WITHOUT an API key "
+              "(--allow-unauthenticated): anyone who can reach this port can check photos.",
+              file=sys.stderr)
+    where = f"http://{settings.host}:{settings.port}"
+    print(f"photocheck {__version__}: counter page {where}/ , API docs {where}/docs ; "
+          f"{settings.checkers} checker(s); API key {'required' if settings.api_key else 'off'}"
+          f"; audit log {settings.audit_log or 'off'}", file=sys.stderr)
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info",
+                            access_log=settings.access_log,
+                            limit_concurrency=settings.max_connections,
+                            server_header=False, timeout_graceful_shutdown=10)
+    uvicorn.Server(config).run()
