@@ -90,10 +90,6 @@ class Context:
         return self.faces[0] if self.faces else None
 
 
-#: Below this zoom the face is area-filtered before it is warped (see :func:`canonical_face`).
-AREA_FILTER_BELOW_ZOOM = 0.75
-
-
 def build_context(rgb: np.ndarray, faces: list[Face], *, scale: float = 1.0,
                   canonical_face_width: int, crop_margin: float,
                   person: np.ndarray | None = None) -> Context:
@@ -126,9 +122,8 @@ def canonical_face(rgb: np.ndarray, face: Face, face_width: int, margin: float) 
     local = matrix.copy()
     local[:, 2] += matrix[:, :2] @ (left, top)
 
-    # Shrinking needs an area filter or aliasing adds false detail; a mild shrink does not (the
-    # bilinear kernel already smooths as much), and OpenCV's area filter costs ~1.5 ms there.
-    if zoom < AREA_FILTER_BELOW_ZOOM:
+    # Shrinking needs an area filter or aliasing adds false detail.
+    if zoom < 1:
         crop = _warp_area(roi, local, size)
     else:
         crop = cv2.warpAffine(roi, local, (size, size), flags=cv2.INTER_LINEAR,
