@@ -1,7 +1,7 @@
 """Load check of `photocheck serve`: throughput, latency percentiles, errors and server memory.
 
     python benchmarks/serve_load.py [--requests 5000] [--annotated 1000] [--clients 4]
-                                    [--checkers N]
+                                    [--workers N] [--checkers N]
 
 Starts the server (``python -m photocheck serve``) in a subprocess on a free loopback port,
 makes a 600x800 JPEG (quality 90) of matplotlib's public-domain Grace Hopper portrait framed like
@@ -68,16 +68,25 @@ def free_port() -> int:
 
 
 def rss_mb(pid: int) -> float:
+    """Resident memory of the server: the process and all its descendants (uvicorn's worker
+    processes), MB."""
+    total = 0.0
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
+            total += int(line.split()[1]) / 1024
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        total += sum(rss_mb(int(child)) for child in children.read_text().split())
+    return total
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time the process has used so far (robust to other load on the host)."""
+    """User + system CPU time the process and its live descendants have used so far (robust to
+    other load on the host)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        total += sum(cpu_seconds(int(child)) for child in children.read_text().split())
+    return total
 
 
 def multipart(photo: bytes, annotate: bool) -> tuple[bytes, str]:
@@ -92,9 +101,12 @@ def multipart(photo: bytes, annotate: bool) -> tuple[bytes, str]:
     return body, f"multipart/form-data; boundary={boundary}"
 
 
-def start_server(port: int, checkers: int | None, log_path: Path) -> subprocess.Popen:
+def start_server(port: int, workers: int | None, checkers: int | None,
+                 log_path: Path) -> subprocess.Popen:
     command = [sys.executable, "-m", "photocheck", "serve", "--port", str(port),
                "--no-access-log"]
+    if workers:
+        command += ["--workers", str(workers)]
     if checkers:
         command += ["--checkers", str(checkers)]
     env = {key: value for key, value in os.environ.items() if key != "PHOTOCHECK_API_KEY"}
@@ -192,8 +204,10 @@ def main() -> None:
     parser.add_argument("--annotated", type=int, default=1000,
                         help="checks with the annotated PNG (default 1000; 0 skips)")
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="server processes (default: the server's, one per CPU)")
     parser.add_argument("--checkers", type=int, default=None,
-                        help="server checkers (default: the server's, one per CPU)")
+                        help="checkers per server process (default: the server's, one)")
     parser.add_argument("--warmup", type=int, default=50)
     args = parser.parse_args()
 
@@ -202,7 +216,7 @@ def main() -> None:
         make_portrait(photo_path)
         photo = photo_path.read_bytes()
         port = free_port()
-        server = start_server(port, args.checkers, Path(tmp) / "serve.log")
+        server = start_server(port, args.workers, args.checkers, Path(tmp) / "serve.log")
         try:
             with urllib.request.urlopen(f"http://{HOST}:{port}/v1/health") as response:
                 health = json.load(response)
@@ -215,7 +229,8 @@ def main() -> None:
             first.close()
             rss_start = rss_mb(server.pid)
 
-            print(f"photocheck serve {health['version']}, {health['checkers']} checker(s), "
+            print(f"photocheck serve {health['version']}, {args.workers or 'default'} "
+                  f"process(es) x {health['checkers']} checker(s), "
                   f"{os.cpu_count()} CPUs, loopback; photo 600x800 JPEG q90, "
                   f"{len(photo) / 1024:.0f} kB, decision {decision}; "
                   f"warm-up {args.warmup} requests")

@@ -326,9 +326,12 @@ def serve_command(
         help="Serve a non-loopback --host without an API key (a closed network only).")
     ] = False,
     policy: PolicyOption = None,
-    checkers: Annotated[Optional[int], typer.Option(
+    workers: Annotated[Optional[int], typer.Option(
         min=1, show_default="CPU count",
-        help="Checks that run at once (each holds one set of models).")] = None,
+        help="Server processes (each loads the models once).")] = None,
+    checkers: Annotated[int, typer.Option(
+        min=1, help="Checks that run at once in each process (each holds one set of models).")
+    ] = 1,
     max_upload_mb: Annotated[float, typer.Option(
         min=0.01, help="Largest upload, MiB (413 beyond).")] = DEFAULT_MAX_UPLOAD_BYTES / 2**20,
     max_pixels: Annotated[int, typer.Option(
@@ -349,9 +352,9 @@ def serve_command(
     options = dict(host=host, port=port, api_key=api_key, policy=policy,
                    allow_unauthenticated=allow_unauthenticated,
                    max_upload_bytes=round(max_upload_mb * 2**20), max_pixels=max_pixels,
-                   audit_log=audit_log, access_log=access_log)
-    if checkers is not None:
-        options["checkers"] = checkers
+                   audit_log=audit_log, access_log=access_log, checkers=checkers)
+    if workers is not None:
+        options["workers"] = workers
     try:
         settings = ServiceSettings(**options)
         settings.check_exposure()

@@ -35,6 +35,7 @@ from photocheck.schema import Result  # noqa: E402
 from photocheck.service import ServiceSettings, create_app, is_loopback  # noqa: E402
 from photocheck.service import pool as pool_module  # noqa: E402
 from photocheck.service.app import STATIC_DIR  # noqa: E402
+from photocheck.service.settings import SETTINGS_ENV  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 BLURRY = SAMPLES / "grace_hopper_blur_gaussian_w220.jpg"  # expected: eligible (blurry)
@@ -341,7 +342,17 @@ def test_openapi_documents_the_check(client):
         ref = check["responses"][status]["content"]["application/json"]["schema"]["$ref"]
         assert ref.endswith("/CheckResponse")
     assert "Result" in schema["components"]["schemas"]
-    assert client.get("/docs").status_code == 200
+
+
+def test_docs_open_offline(client):
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "/openapi.json" in page.text
+    # every script and style comes from this server, none from a CDN
+    assert re.findall(r'(?:src|href)="(https?://[^"]+)"', page.text) == []
+    for asset in re.findall(r'(?:src|href)="(/static/swagger/[^"]+)"', page.text):
+        assert client.get(asset).status_code == 200, asset
+    assert len(re.findall(r'"/static/swagger/', page.text)) >= 2
 
 
 def test_a_capture_policy_is_served_with_its_own_measures():
@@ -511,12 +522,16 @@ def test_cli_serve_passes_its_options_on(monkeypatch, tmp_path):
     monkeypatch.setattr("photocheck.service.app.serve", started.append)
     monkeypatch.setenv("PHOTOCHECK_API_KEY", KEY)
     result = CliRunner().invoke(cli_app, [
-        "serve", "--host", "0.0.0.0", "--port", "9123", "--checkers", "3",
+        "serve", "--host", "0.0.0.0", "--port", "9123", "--workers", "4", "--checkers", "3",
         "--max-upload-mb", "2", "--max-pixels", "1000000",
         "--audit-log", str(tmp_path / "a.jsonl"), "--no-access-log"])
     assert result.exit_code == 0, result.output
     [settings] = started
-    assert (settings.host, settings.port, settings.checkers) == ("0.0.0.0", 9123, 3)
+    assert (settings.host, settings.port, settings.workers, settings.checkers) == (
+        "0.0.0.0", 9123, 4, 3)
     assert settings.api_key == KEY  # from the environment
+    # uvicorn's worker processes rebuild the same settings from their environment
+    monkeypatch.setenv(SETTINGS_ENV, settings.to_environment())
+    assert ServiceSettings.from_environment() == settings
     assert settings.max_upload_bytes == 2 * 2**20 and settings.max_pixels == 1_000_000
     assert settings.audit_log == tmp_path / "a.jsonl" and settings.access_log is False

@@ -81,7 +81,7 @@ def server(tmp_path_factory):
     env = {**os.environ, "PHOTOCHECK_API_KEY": KEY}
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "photocheck", "serve", "--port", str(port), "--checkers", "1"],
+            [sys.executable, "-m", "photocheck", "serve", "--port", str(port), "--workers", "2"],
             stdout=log, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:

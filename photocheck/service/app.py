@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
@@ -31,6 +32,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Security
 from fastapi.responses import HTMLResponse, Response
 from fastapi.security import APIKeyHeader
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 from starlette.requests import ClientDisconnect
 
@@ -45,7 +47,7 @@ from .audit import AuditLog
 from .models import (CheckResponse, Health, Limits, Messages, PolicyInfo, PolicyName,
                      PolicyRule, Problem)
 from .pool import CheckerPool, warm_up_portrait
-from .settings import API_KEY_HEADER, ServiceSettings
+from .settings import API_KEY_HEADER, SETTINGS_ENV, ServiceSettings
 from .upload import IMAGE_FIELD, Upload, UploadRejected, content_length, read_upload
 
 log = logging.getLogger(__name__)
@@ -166,7 +168,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             f"photo. When the service has an API key, send it in the `{API_KEY_HEADER}` "
             "header. Nothing is stored unless the server was started with `--audit-log`."),
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served below from the package: FastAPI's own page loads a CDN
         redoc_url=None,
     )
     app.add_middleware(SecurityHeaders)
@@ -191,6 +193,14 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     @app.get("/", include_in_schema=False)
     async def index() -> HTMLResponse:
         return HTMLResponse(page)
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url, title=f"{app.title} - API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon-32x32.png")
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
@@ -405,10 +415,21 @@ def serve(settings: ServiceSettings) -> None:
               file=sys.stderr)
     where = f"http://{settings.host}:{settings.port}"
     print(f"photocheck {__version__}: counter page {where}/ , API docs {where}/docs ; "
-          f"{settings.checkers} checker(s); API key {'required' if settings.api_key else 'off'}"
+          f"{settings.workers} process(es) x {settings.checkers} checker(s); API key {'required' if settings.api_key else 'off'}"
           f"; audit log {settings.audit_log or 'off'}", file=sys.stderr)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info",
-                            access_log=settings.access_log,
-                            limit_concurrency=settings.max_connections,
-                            server_header=False, timeout_graceful_shutdown=10)
-    uvicorn.Server(config).run()
+    options = dict(host=settings.host, port=settings.port, log_level="info",
+                   access_log=settings.access_log, limit_concurrency=settings.max_connections,
+                   server_header=False, timeout_graceful_shutdown=10)
+    if settings.workers == 1:
+        uvicorn.Server(uvicorn.Config(app, **options)).run()
+        return
+    # Several processes: uvicorn spawns each (never forks, so no model state is shared) and
+    # each builds the app from the settings in its environment; models load in its lifespan.
+    os.environ[SETTINGS_ENV] = settings.to_environment()
+    uvicorn.run(f"{__name__}:app_from_environment", factory=True, workers=settings.workers,
+                **options)
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one uvicorn worker process, from the settings :func:`serve` handed over."""
+    return create_app(ServiceSettings.from_environment())

@@ -6,7 +6,9 @@ else in :mod:`photocheck.service` has a number of its own.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,8 +30,13 @@ DEFAULT_MAX_PIXELS = 40_000_000
 DEFAULT_MAX_CONNECTIONS = 64
 
 
-def default_checkers() -> int:
-    """One checker per CPU this process may run on (MediaPipe inference is single-threaded)."""
+#: Environment variable that hands the settings to uvicorn's worker processes.
+SETTINGS_ENV = "PHOTOCHECK_SERVICE_SETTINGS"
+
+
+def default_workers() -> int:
+    """One server process per CPU this process may run on: a check holds Python's global lock
+    for much of its time, so threads in one process do not add up to more than one core."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
@@ -59,8 +66,10 @@ class ServiceSettings:
     allow_unauthenticated: bool = False
     #: A shipped policy name or a policy TOML file; None for the default policy.
     policy: str | None = None
-    #: Checkers (MediaPipe model sets) shared by the requests; one check runs per checker.
-    checkers: int = field(default_factory=default_checkers)
+    #: Server processes (uvicorn workers, started with spawn), each with its own checkers.
+    workers: int = field(default_factory=default_workers)
+    #: Checkers (model sets) per process shared by its requests; one check runs per checker.
+    checkers: int = 1
     #: Largest request body accepted, bytes (the photo plus a few hundred bytes of form).
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     #: Largest image accepted, pixels (width x height), checked on the header before decoding.
@@ -76,12 +85,27 @@ class ServiceSettings:
     def __post_init__(self) -> None:
         if self.api_key is not None and not self.api_key.strip():
             object.__setattr__(self, "api_key", None)  # an empty env var means "no key"
-        for name in ("checkers", "max_upload_bytes", "max_pixels", "max_connections"):
+        for name in ("workers", "checkers", "max_upload_bytes", "max_pixels",
+                     "max_connections"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if not 0 < self.port < 65536:
             raise ValueError(f"port must be between 1 and 65535, got {self.port}")
+
+    def to_environment(self) -> str:
+        """These settings as JSON, for :data:`SETTINGS_ENV` (read back by
+        :meth:`from_environment` in each worker process)."""
+        values = dataclasses.asdict(self)
+        values["audit_log"] = None if self.audit_log is None else str(self.audit_log)
+        return json.dumps(values)
+
+    @classmethod
+    def from_environment(cls) -> ServiceSettings:
+        values = json.loads(os.environ[SETTINGS_ENV])
+        if values.get("audit_log") is not None:
+            values["audit_log"] = Path(values["audit_log"])
+        return cls(**values)
 
     @property
     def loopback(self) -> bool:
