@@ -38,7 +38,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from . import i18n
-from .measures import MEASURES, background_region, occlusion_map
+from .measures import background_region, occlusion_map, unit_of
 from .pipeline import Inspection
 from .policy import DERIVED_MEASURES, Policy
 from .schema import Decision, Finding, RequestReason, Result
@@ -61,6 +61,8 @@ OCCLUSION_TINT = (255, 0, 255)
 OCCLUSION_ALPHA = 0.5
 LANDMARK_COLOUR = (0, 230, 255)
 OTHER_FACE_COLOUR = (255, 255, 255)
+CARD_COLOUR = (40, 200, 80)  # card mode: the card's outline
+PORTRAIT_AREA_COLOUR = (255, 210, 0)  # card mode: the portrait area cut out and judged
 HEADER_BACKGROUND = (24, 24, 24)
 HEADER_TEXT = (235, 235, 235)
 HEADER_DIM = (160, 160, 160)
@@ -126,7 +128,25 @@ def annotate(inspection: Inspection, policy: Policy, *,
     out = Image.new("RGB", (photo.width, header.height + photo.height))
     out.paste(header, (0, 0))
     out.paste(photo, (0, header.height))
+    if inspection.card is not None and inspection.scene is not None:
+        return _beside_card(np.asarray(out), inspection)
     return np.asarray(out)
+
+
+def _beside_card(annotated: np.ndarray, inspection: Inspection) -> np.ndarray:
+    """Card mode: the photo of the card, with the card's outline and the portrait area that was
+    cut out and judged, to the left of the annotated portrait (both the same height)."""
+    scene = np.ascontiguousarray(inspection.scene.rgb).copy()
+    line = max(2, round(max(scene.shape[:2]) / 300))
+    for corners, colour in ((inspection.card.quad.corners, CARD_COLOUR),
+                            (inspection.card.portrait_corners, PORTRAIT_AREA_COLOUR)):
+        cv2.polylines(scene, [np.round(corners).astype(np.int32)], True, colour, line,
+                      cv2.LINE_AA)
+    height = annotated.shape[0]
+    width = max(1, round(scene.shape[1] * height / scene.shape[0]))
+    panel = cv2.resize(scene, (width, height), interpolation=cv2.INTER_AREA)
+    gap = np.full((height, max(4, height // 100), 3), HEADER_BACKGROUND, np.uint8)
+    return np.hstack([panel, gap, annotated])
 
 
 def save_annotation(inspection: Inspection, path: str | os.PathLike, policy: Policy,
@@ -272,7 +292,7 @@ def _format(name: str, value: float | None, lang: str) -> str:
     """A measure value with its unit, e.g. ``0.88 px``, ``142/255``, ``12%``."""
     if value is None:
         return i18n.text("ui.not_assessed", lang)
-    unit = MEASURES[name].unit if name in MEASURES else DERIVED_UNITS.get(name, "")
+    unit = unit_of(name) or DERIVED_UNITS.get(name, "")
     if unit == "deg":
         return f"{value:.1f} deg"
     if unit == "ratio":

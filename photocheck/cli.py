@@ -28,7 +28,7 @@ from .batch import (DEFAULT_CHUNK_SIZE, BatchError, RichProgress, collect_tasks,
 from .evaluation.cli import app as eval_app
 from .evaluation.cli import calibrate_command
 from .load import IMAGE_SUFFIXES
-from .measures import MEASURES
+from .measures import unit_of
 from .pipeline import Checker, Inspection
 from .policy import KINDS, Policy
 from .schema import Decision, RequestReason, Result, json_schema
@@ -139,6 +139,13 @@ def check(
                           "red for an odd year, blue for an even one. Without it a red or "
                           "blue background goes to review."),
     ] = None,
+    card: Annotated[
+        Optional[bool],
+        typer.Option("--card/--no-card", show_default="look",
+                     help="The image is a photo or scan of the whole KTP-el card: find the card, "
+                          "cut out its portrait and judge that (a shot too blurred to judge is "
+                          "error 'retake'). --no-card: a portrait. Default: decide by looking."),
+    ] = None,
 ) -> None:
     """Check photos and print one verdict per image.
 
@@ -170,7 +177,7 @@ def check(
     used_names: set[str] = set()
     with checker:
         for path in inputs:
-            inspection = checker.inspect(path, reason=reason, birth_year=birth_year)
+            inspection = checker.inspect(path, reason=reason, birth_year=birth_year, card=card)
             result = inspection.result
             counts[result.decision] += 1
             written = None
@@ -390,7 +397,7 @@ def show_policy(policy: PolicyOption = None, profile: ProfileOption = None) -> N
     table.add_column("Review", style="yellow")
     table.add_column("Face", overflow="fold")
     for rule in active.rules:
-        unit = MEASURES[rule.measure].unit
+        unit = unit_of(rule.measure)
         table.add_row(rule.reason.value, rule.measure, unit,
                       _bounds(rule.eligible_below, rule.eligible_above),
                       _bounds(rule.review_below, rule.review_above),

@@ -21,6 +21,8 @@ class ErrorCode(str, Enum):
     TOO_LARGE = "too_large"  # more pixels than the decompression-bomb limit
     TOO_SMALL = "too_small"  # too few pixels to hold a judgeable face
     INVALID_ARGUMENT = "invalid_argument"  # wrong type, shape or dtype of an in-memory image
+    RETAKE = "retake"  # a photo of a card too soft to judge: the card's own print is blurred
+    NO_CARD = "no_card"  # card mode was asked for, and no card was found
     INTERNAL = "internal"  # a bug: an unexpected exception while checking
 
 

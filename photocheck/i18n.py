@@ -60,6 +60,10 @@ ID: dict[str, str] = {
     "reason.multiple_faces": (
         "Terdeteksi lebih dari satu wajah; petugas perlu memastikan wajah pemilik KTP."
     ),
+    "reason.card_damaged": (
+        "Bagian foto pada kartu rusak (pantulan cahaya pada laminasi, goresan, atau "
+        "lapisan terkelupas) sehingga wajah tidak terlihat jelas."
+    ),
     "reason.clear_photo": (
         "Foto sudah jelas dan wajah terlihat; penggantian foto karena alasan penampilan "
         "tidak dapat dilayani."
@@ -108,6 +112,13 @@ ID: dict[str, str] = {
     "error.too_large": "Gambar terlalu besar untuk diproses.",
     "error.too_small": "Gambar terlalu kecil untuk memuat wajah yang dapat diperiksa.",
     "error.invalid_argument": "Masukan tidak valid.",
+    "error.retake": (
+        "Foto kartu ini buram (tulisan pada kartu pun tidak tajam): ambil ulang foto kartu "
+        "dengan kamera diam dan fokus, lalu periksa lagi."
+    ),
+    "error.no_card": (
+        "Tidak ada kartu KTP-el pada foto: foto seluruh kartu, rata, di atas alas polos."
+    ),
     "error.internal": "Terjadi kesalahan internal; laporkan kepada pengelola sistem.",
     # Request reasons.
     "request.quality": "kualitas foto",
@@ -237,6 +248,10 @@ EN: dict[str, str] = {
     "reason.multiple_faces": (
         "More than one face was detected; an officer must confirm the card holder's face."
     ),
+    "reason.card_damaged": (
+        "The photo area of the card is damaged (glare on the laminate, scratches or peeling), "
+        "so the face is not clearly visible."
+    ),
     "reason.clear_photo": (
         "The photo is sharp and the face clearly visible; replacement for reasons of "
         "appearance cannot be granted."
@@ -285,6 +300,14 @@ EN: dict[str, str] = {
     "error.too_large": "The image is too large to process.",
     "error.too_small": "The image is too small to hold a face that can be checked.",
     "error.invalid_argument": "Invalid input.",
+    "error.retake": (
+        "This shot of the card is blurred (even the card's text is not sharp): take the "
+        "photo of the card again, camera steady and in focus, and check again."
+    ),
+    "error.no_card": (
+        "No KTP-el card was found in the photo: photograph the whole card, flat, on a plain "
+        "surface."
+    ),
     "error.internal": "Internal error; please report it to the system administrator.",
     # Request reasons.
     "request.quality": "photo quality",

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .context import FACE_OVAL, LEFT_BROW, LEFT_EYE, LIPS, RIGHT_BROW, RIGHT_EYE, Context
+from .context import FACE_OVAL, LEFT_EYE, LIPS, RIGHT_EYE, Context
 
 log = logging.getLogger(__name__)
 
@@ -805,3 +805,26 @@ def measure_all(ctx: Context, params: Mapping[str, float],
             value = None
         values[name] = None if value is None or not np.isfinite(value) else float(value)
     return values
+
+
+#: Measures of card mode (a photo or scan of a whole card), taken by :mod:`photocheck.card` on
+#: the rectified card rather than from a face context: name -> (unit, better, description).
+#: Policy rules may read them; they are tested only on cards.
+CARD_MEASURES: dict[str, tuple[str, str, str]] = {
+    "card_text_blur_mm": ("mm", "lower", "edge blur of the card's printed text: the shot's own "
+                                         "sharpness (too high: retake the photo)"),
+    "card_portrait_blur_mm": ("mm", "lower", "edge blur of the printed portrait on the card"),
+    "card_glare_fraction": ("fraction", "lower", "share of the photo area clipped by glare on "
+                                                 "the laminate"),
+    "card_scratch_fraction": ("fraction", "lower", "share of the photo area along straight "
+                                                   "thin scratches"),
+    "card_peeled_fraction": ("fraction", "lower", "share of the photo area peeled to the bare "
+                                                  "substrate"),
+}
+
+
+def unit_of(name: str) -> str:
+    """Unit of a registered or card-mode measure ("" for an unknown name)."""
+    if name in MEASURES:
+        return MEASURES[name].unit
+    return CARD_MEASURES[name][0] if name in CARD_MEASURES else ""

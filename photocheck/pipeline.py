@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
+from .card import CardInspection, default_config, inspect_card
 from .context import Context, build_context
 from .detect import Face, FaceFinder, FaceFinderOptions
 from .errors import ErrorCode, PhotocheckError
 from .load import ImageSource, LoadedImage, load_image
 from .measures import measure_all
 from .policy import Policy
-from .schema import (Decision, ErrorInfo, FaceInfo, ImageInfo, PolicyRef, RequestReason, Result)
+from .schema import (CardInfo, Decision, ErrorInfo, FaceInfo, ImageInfo, PolicyRef,
+                     RequestReason, Result)
 
 #: Birth years accepted as input (a typo such as 19990 is refused, not judged).
 BIRTH_YEARS = range(1900, 2101)
@@ -30,11 +32,51 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Inspection:
-    """A result together with the intermediate state, for drawing annotations."""
+    """A result together with the intermediate state, for drawing annotations.
+
+    ``image`` and ``context`` are of the judged portrait; in card mode that is the portrait
+    cut from the card, ``card`` what was found and ``scene`` the photo of the card.
+    """
 
     result: Result
     image: LoadedImage | None = field(default=None, repr=False)
     context: Context | None = field(default=None, repr=False)
+    card: CardInspection | None = field(default=None, repr=False)
+    scene: LoadedImage | None = field(default=None, repr=False)
+
+
+def card_measures(card: CardInspection) -> dict[str, float | None]:
+    """The card-mode measures (see :data:`photocheck.measures.CARD_MEASURES`)."""
+    return {
+        "card_text_blur_mm": card.shot.text_blur_mm,
+        "card_portrait_blur_mm": card.shot.portrait_blur_mm,
+        "card_glare_fraction": card.damage.glare_fraction,
+        "card_scratch_fraction": card.damage.scratch_fraction,
+        "card_peeled_fraction": card.damage.peeled_fraction,
+    }
+
+
+def canonical_shot_blur(card: CardInspection, faces: list[Face],
+                        canonical_face_width: int) -> float | None:
+    """Blur of the shot itself (the card's printed text) as it appears on the canonical face,
+    px: the text's edge blur in portrait px, times the enlargement of the face to
+    ``canonical_face_width``. None without a face or a text measure."""
+    if not faces or card.shot.text_blur_mm is None:
+        return None
+    return card.shot.text_blur_mm * card.px_per_mm * canonical_face_width / faces[0].width
+
+
+def card_info(card: CardInspection, scale: float) -> CardInfo:
+    """The card for the result, corners in pixels of the original image (``scale``: working
+    image px per original px)."""
+    def points(corners) -> tuple[tuple[float, float], ...]:
+        return tuple((round(float(x) / scale, 1), round(float(y) / scale, 1)) for x, y in corners)
+
+    return CardInfo(corners=points(card.quad.corners),
+                    portrait_corners=points(card.portrait_corners),
+                    confidence=card.quad.confidence, px_per_mm=round(card.px_per_mm, 3),
+                    text_blur_mm=card.shot.text_blur_mm,
+                    portrait_blur_mm=card.shot.portrait_blur_mm)
 
 
 class Checker:
@@ -53,19 +95,26 @@ class Checker:
             # The segmentation model is loaded only for a policy that reads the background.
             person_mask=self.policy.needs_person_mask,
         ))
+        self._card_config = default_config() if self.policy.card is not None else None
 
     def check(self, source: ImageSource, *, reason: RequestReason | str = RequestReason.QUALITY,
-              path: str | None = None, birth_year: int | None = None) -> Result:
+              path: str | None = None, birth_year: int | None = None,
+              card: bool | None = None) -> Result:
         """Judge one image (a path, encoded bytes, an RGB array or a PIL image).
 
         ``birth_year`` (the holder's) picks the KTP-el background colour of a capture policy:
         red for an odd year, blue for an even one. A replacement policy only records it.
+        ``card``: True when the image is a photo or scan of the whole card (its portrait is
+        found, cut out and judged; a shot too soft to judge gives error ``retake``), False for
+        a portrait, None to decide by looking (the policy's ``[card]`` settings).
         """
-        return self.inspect(source, reason=reason, path=path, birth_year=birth_year).result
+        return self.inspect(source, reason=reason, path=path, birth_year=birth_year,
+                            card=card).result
 
     def inspect(self, source: ImageSource, *,
                 reason: RequestReason | str = RequestReason.QUALITY,
-                path: str | None = None, birth_year: int | None = None) -> Inspection:
+                path: str | None = None, birth_year: int | None = None,
+                card: bool | None = None) -> Inspection:
         if self._finder is None:
             raise RuntimeError("this Checker is closed")
         if path is None and isinstance(source, (str, os.PathLike)):
@@ -84,7 +133,7 @@ class Checker:
                 f"birth year {birth_year!r} is not a year from {BIRTH_YEARS.start} to "
                 f"{BIRTH_YEARS.stop - 1}"))
         try:
-            return self._inspect(source, reason, path, birth_year)
+            return self._inspect(source, reason, path, birth_year, card)
         except PhotocheckError as exc:
             return Inspection(self._error(path, reason, exc.code, exc.message))
         except Exception as exc:  # a bug: report it for this input, keep the batch alive
@@ -93,35 +142,104 @@ class Checker:
                                           f"internal error: {type(exc).__name__}: {exc}"))
 
     def _inspect(self, source: ImageSource, reason: RequestReason, path: str | None,
-                 birth_year: int | None = None) -> Inspection:
+                 birth_year: int | None, card: bool | None) -> Inspection:
         processing = self.policy.processing
+        if card:
+            return self._inspect_card(source, reason, path, birth_year, required=True)
         image = self._load(source, processing.working_min_side)
         faces = self._faces(image)
         if faces and faces[0].width < processing.min_working_face_width and image.scale < 1:
             # A small face in a reduced decode: decode again at full resolution.
             image = self._load(source, working_min_side=max(image.original_size))
             faces = self._faces(image)
+        if card is None and self._may_be_card(image, faces):
+            found = self._inspect_card(source, reason, path, birth_year, required=False)
+            if found is not None:
+                return found
+        return self._judge(image, faces, reason, path, birth_year)
+
+    def _judge(self, image: LoadedImage, faces: list[Face], reason: RequestReason,
+               path: str | None, birth_year: int | None, *, card: CardInspection | None = None,
+               scene: LoadedImage | None = None) -> Inspection:
+        """Measure and decide on a portrait (a whole image, or the portrait cut from a card)."""
+        processing = self.policy.processing
         person = self._finder.person_mask(image.rgb) if self.policy.needs_person_mask else None
         context = build_context(image.rgb, faces, scale=image.scale,
                                 canonical_face_width=processing.canonical_face_width,
                                 crop_margin=processing.canonical_crop_margin, person=person)
         measures = measure_all(context, self.policy.measure_params, self.policy.measure_names)
+        if card is not None:
+            measures.update(card_measures(card))
         assessment = self.policy.assess(measures, has_face=context.face is not None,
-                                        request_reason=reason, birth_year=birth_year)
+                                        has_card=card is not None, request_reason=reason,
+                                        birth_year=birth_year)
         measures.update(assessment.derived)
         face = context.face
+        shown = scene or image  # the input as given; in card mode the photo of the card
         result = Result(
             path=path, decision=assessment.decision, reasons=assessment.reasons,
             findings=assessment.findings, measures=measures,
             face=None if face is None else FaceInfo(
                 box=tuple(round(v / image.scale, 1) for v in face.box),
                 confidence=round(face.score, 4), landmarks=face.landmarks is not None),
-            image=ImageInfo(width=image.original_size[0], height=image.original_size[1],
-                            format=image.format),
+            image=ImageInfo(width=shown.original_size[0], height=shown.original_size[1],
+                            format=shown.format),
             request_reason=reason, birth_year=birth_year, background=assessment.background,
+            card=None if card is None else card_info(card, scene.scale),
             policy=self._policy_ref(), version=__version__,
         )
-        return Inspection(result, image, context)
+        return Inspection(result, image, context, card=card, scene=scene)
+
+    # Card mode ---------------------------------------------------------------------------
+
+    def _may_be_card(self, image: LoadedImage, faces: list[Face]) -> bool:
+        """Whether to look for a whole card: the policy handles cards, and no face was found
+        or the face is as small in the frame as a card's printed portrait is (a portrait
+        photo's face is far larger, so ordinary photos never pay for the card search)."""
+        settings = self.policy.card
+        if settings is None:
+            return False
+        width = image.rgb.shape[1]
+        return not faces or faces[0].width < settings.search_below_face_fraction * width
+
+    def _inspect_card(self, source: ImageSource, reason: RequestReason, path: str | None,
+                      birth_year: int | None, *, required: bool) -> Inspection | None:
+        """Find the card, cut out its portrait and judge that; None when ``required`` is
+        False and there is no card. A shot too soft to judge is an error ``retake``."""
+        settings = self.policy.card
+        if settings is None:
+            raise PhotocheckError(ErrorCode.INVALID_ARGUMENT,
+                                  f"policy {self.policy.name} does not judge photos of cards")
+        scene = self._load(source, working_min_side=settings.working_side)
+        found = inspect_card(scene.rgb, self._card_config)
+        if found is None:
+            if not required:
+                return None
+            raise PhotocheckError(ErrorCode.NO_CARD, "no KTP-el card found in this photo: "
+                                  "photograph the whole card, flat, on a plain surface")
+        info = card_info(found, scene.scale)
+        text_blur = found.shot.text_blur_mm
+        if text_blur is None or text_blur > settings.retake_text_blur_mm:
+            shown = "unmeasured" if text_blur is None else f"{text_blur:.3f} mm"
+            error = self._error(path, reason, ErrorCode.RETAKE,
+                                f"the photo of the card is too blurred to judge its portrait: "
+                                f"the card's own text has edge blur {shown} (limit "
+                                f"{settings.retake_text_blur_mm} mm); take the photo again")
+            return Inspection(error.model_copy(update={"card": info}), card=found, scene=scene)
+        portrait = self._load(found.portrait_rgb,
+                              working_min_side=max(found.portrait_rgb.shape[:2]))
+        faces = self._faces(portrait)
+        shot_blur = canonical_shot_blur(found, faces, self.policy.processing.canonical_face_width)
+        if shot_blur is not None and shot_blur > settings.retake_shot_blur_px:
+            # The printed face spans so few pixels, or the shot is so soft, that the blur of
+            # the shot alone, enlarged to the canonical face, would read as a blurry photo.
+            error = self._error(path, reason, ErrorCode.RETAKE,
+                                f"the photo of the card is too blurred or too small to judge "
+                                f"its portrait: on the face the shot alone adds {shot_blur:.2f} "
+                                f"px of blur (limit {settings.retake_shot_blur_px} px); take "
+                                f"the photo again, closer and in focus")
+            return Inspection(error.model_copy(update={"card": info}), card=found, scene=scene)
+        return self._judge(portrait, faces, reason, path, birth_year, card=found, scene=scene)
 
     def _faces(self, image: LoadedImage) -> list[Face]:
         """Detections the Face Mesh also accepts as faces: BlazeFace alone fires on some
@@ -166,7 +284,8 @@ _shared_lock = threading.Lock()
 
 
 def check(source: ImageSource, *, reason: RequestReason | str = RequestReason.QUALITY,
-          policy: str | Path | None = None, birth_year: int | None = None) -> Result:
+          policy: str | Path | None = None, birth_year: int | None = None,
+          card: bool | None = None) -> Result:
     """Judge one image with a process-wide checker (created on first use). ``policy`` is a
     shipped policy name (``capture`` for a new photo) or a TOML file."""
     key = (os.getpid(), None if policy is None else os.fspath(policy))
@@ -174,7 +293,7 @@ def check(source: ImageSource, *, reason: RequestReason | str = RequestReason.QU
         checker = _shared.get(key)
         if checker is None:
             checker = _shared[key] = Checker(policy)
-        return checker.check(source, reason=reason, birth_year=birth_year)
+        return checker.check(source, reason=reason, birth_year=birth_year, card=card)
 
 
 @atexit.register

@@ -26,13 +26,13 @@ from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 
-from .measures import CORE_MEASURES, MEASURE_PARAMETERS, MEASURES
+from .measures import CARD_MEASURES, CORE_MEASURES, MEASURE_PARAMETERS, MEASURES
 from .schema import BackgroundInfo, Decision, Finding, Reason, RequestReason
 
 DEFAULT_POLICY = "replacement"
 CAPTURE_POLICY = "capture"
 POLICY_KEYS = {"name", "version", "description", "fitted_on", "kind", "processing", "measures",
-               "rules", "background_colour"}
+               "rules", "background_colour", "card"}
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,23 @@ class Processing:
     max_faces: int
     canonical_face_width: int
     canonical_crop_margin: float
+
+
+@dataclass(frozen=True)
+class CardSettings:
+    """Card mode: judging the portrait on a photo or scan of the whole card (``[card]``)."""
+
+    # Auto mode looks for a card only when no face was found, or a face narrower than this
+    # share of the image width.
+    search_below_face_fraction: float
+    # Shorter side (px) the photo of a card is decoded at: the portrait needs the resolution.
+    working_side: int
+    # Edge blur of the card's own text (mm on the card) above which the shot is too soft to
+    # judge the printed photo: error ``retake``.
+    retake_text_blur_mm: float
+    # The same blur enlarged to the canonical face (px) above which the shot is too soft or
+    # too small to judge the printed photo's sharpness: error ``retake``.
+    retake_shot_blur_px: float
 
 
 @dataclass(frozen=True)
@@ -161,6 +178,7 @@ class Policy:
     rules: tuple[Rule, ...]
     kind: str = "replacement"
     background_colour: BackgroundColourRule | None = None
+    card: CardSettings | None = None  # None: this policy does not judge photos of cards
 
     @classmethod
     def load(cls, source: str | Path | None = None) -> Policy:
@@ -211,6 +229,7 @@ class Policy:
                 rules=rules,
                 kind=kind,
                 background_colour=None if colour is None else _background_colour(colour),
+                card=None if "card" not in data else _card(data["card"]),
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"invalid policy file: {exc}") from exc
@@ -249,7 +268,7 @@ class Policy:
         return assessment.decision, assessment.reasons, assessment.findings
 
     def assess(self, measures: Mapping[str, float | None], *, has_face: bool,
-               request_reason: RequestReason = RequestReason.QUALITY,
+               has_card: bool = False, request_reason: RequestReason = RequestReason.QUALITY,
                birth_year: int | None = None) -> Assessment:
         """Apply every rule and the background colour rule.
 
@@ -265,6 +284,7 @@ class Policy:
         findings = [
             finding for rule in self.rules
             if has_face or not rule.needs_face
+            if has_card or rule.measure not in CARD_MEASURES  # card rules: on cards only
             if (finding := rule.evaluate(measures.get(rule.measure), kind.defect_outcome))
             is not None
         ]
@@ -354,9 +374,16 @@ def _rule(entry: Mapping, kind: str = DEFAULT_POLICY) -> Rule:
             entry[field_name] = entry.pop(alias)
         elif field_name in entry and kind != DEFAULT_POLICY:
             raise ValueError(f"{field_name} in a {kind} policy: use {alias}")
-    if entry["measure"] not in MEASURES:
+    if entry["measure"] not in MEASURES and entry["measure"] not in CARD_MEASURES:
         raise ValueError(f"rule names unknown measure {entry['measure']!r}")
     return Rule(**{**entry, "reason": Reason(entry["reason"])})
+
+
+def _card(table: Mapping) -> CardSettings:
+    known = {f.name for f in fields(CardSettings)}
+    if set(table) != known:
+        raise ValueError(f"[card] needs exactly {sorted(known)}, got {sorted(table)}")
+    return CardSettings(**table)
 
 
 def _background_colour(table: Mapping) -> BackgroundColourRule:

@@ -54,7 +54,7 @@ from typing import Any
 
 from . import i18n
 from .errors import ErrorCode
-from .measures import MEASURES
+from .measures import MEASURES, unit_of
 from .schema import Decision, Reason
 
 __all__ = ["UI", "ResultRows", "iter_results", "read_results", "write_report"]
@@ -62,12 +62,13 @@ __all__ = ["UI", "ResultRows", "iter_results", "read_results", "write_report"]
 THUMBNAIL_SIZE = 160  # px, longer side
 THUMBNAIL_QUALITY = 80  # JPEG
 MAX_SOURCE_BYTES = 64 * 1024 * 1024  # larger images are not thumbnailed (placeholder)
-FLAGGED = (Decision.ELIGIBLE.value, Decision.REVIEW.value, Decision.ERROR.value)
+FLAGGED = (Decision.ELIGIBLE.value, Decision.REJECTED.value, Decision.REVIEW.value,
+           Decision.ERROR.value)
 DECISIONS = tuple(d.value for d in Decision)
 PLOTTED = ("edge_blur_px", "laplacian_variance")
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 COLOURS = {"eligible": "#c0392b", "not_eligible": "#2471a3", "review": "#d68910",
-           "error": "#7f8c8d"}
+           "error": "#7f8c8d", "accepted": "#1e8449", "rejected": "#c0392b"}
 
 UI: dict[str, dict[str, str]] = {
     "id": {
@@ -435,7 +436,7 @@ def _plot(summary: _Summary, measure: str, lang: str) -> tuple[str, str]:
 
     ui = UI[lang]
     label = i18n.measure_label(measure, lang)
-    unit = MEASURES[measure].unit if measure in MEASURES else ""
+    unit = unit_of(measure)
     series = {d: np.frombuffer(summary.values[measure][d], dtype=np.float64) for d in DECISIONS}
     everything = np.concatenate(list(series.values()))
     log_x = measure == "laplacian_variance"
@@ -775,7 +776,7 @@ def _detail(row: dict[str, Any], anchor: str, lang: str) -> list[str]:
         out.append(f"<table><tr><th>{ui['measure']}</th><th>{ui['code']}</th>"
                    f"<th>{ui['value']}</th><th>{ui['unit']}</th></tr>")
         for name in names:
-            unit = MEASURES[name].unit if name in MEASURES else ""
+            unit = unit_of(name)
             out.append(f"<tr><td>{_e(i18n.measure_label(name, lang))}</td>"
                        f"<td><code>{_e(name)}</code></td>"
                        f'<td class="n">{_e(_fmt(measures[name], lang))}</td>'

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import ErrorCode
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 class Decision(str, Enum):
@@ -43,6 +43,7 @@ class Reason(str, Enum):
     OVEREXPOSED = "overexposed"
     LOW_CONTRAST = "low_contrast"
     MULTIPLE_FACES = "multiple_faces"
+    CARD_DAMAGED = "card_damaged"  # glare, scratches or peeling on the card's photo area
     CLEAR_PHOTO = "clear_photo"
     POLICY_HIJAB = "policy_hijab"
     POLICY_APPEARANCE_CHANGE = "policy_appearance_change"
@@ -123,6 +124,24 @@ class PolicyRef(_Frozen):
                                            "existing card photo, or a new photo (capture)")
 
 
+class CardInfo(_Frozen):
+    """The card a photo or scan of a whole KTP-el showed, and where its portrait was cut from.
+
+    In card mode the measures, ``face`` and ``image`` describe the portrait cut from the card
+    (rectified, in its pixels); the card's corners are in pixels of the original image."""
+
+    corners: tuple[tuple[float, float], ...] = Field(
+        description="Card corners TL, TR, BR, BL (card upright), original image px")
+    portrait_corners: tuple[tuple[float, float], ...] = Field(
+        description="Corners of the portrait area TL, TR, BR, BL, original image px")
+    confidence: float = Field(ge=0, le=1, description="Card detection score")
+    px_per_mm: float = Field(description="Resolution of the rectified card the portrait was "
+                                         "cut from, px per mm")
+    text_blur_mm: float | None = Field(
+        description="Edge blur of the card's printed text, mm: high means the shot is soft")
+    portrait_blur_mm: float | None = Field(description="Edge blur of the portrait print, mm")
+
+
 class BackgroundInfo(_Frozen):
     """The background of a capture photo: its colour class against the KTP-el rule."""
 
@@ -153,6 +172,9 @@ class Result(_Frozen):
                                   "colour); null when not given")
     background: BackgroundInfo | None = Field(
         default=None, description="Background colour assessment (capture policies only)")
+    card: CardInfo | None = Field(
+        default=None, description="The card, when the input was a photo or scan of a whole "
+                                  "card (card mode); null for a portrait")
     policy: PolicyRef
     version: str = Field(description="photocheck version")
     error: ErrorInfo | None = None

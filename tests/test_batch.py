@@ -17,7 +17,6 @@ import signal
 import subprocess
 import sys
 import tarfile
-import textwrap
 import time
 import zipfile
 from pathlib import Path
@@ -28,7 +27,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from photocheck import batch, degrade
-from photocheck.batch import (COLUMNS, CSV_COLUMNS, BatchError, LocalEngine, Task, collect_tasks,
+from photocheck.batch import (COLUMNS, CSV_COLUMNS, BatchError, LocalEngine, collect_tasks,
                               judge_chunk, read_results, run_batch)
 from photocheck.cli import app
 from photocheck.measures import MEASURES

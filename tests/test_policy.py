@@ -9,10 +9,11 @@ from __future__ import annotations
 import dataclasses
 import math
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
-from photocheck.measures import MEASURES
+from photocheck.measures import CARD_MEASURES, MEASURES
 from photocheck.policy import DEFAULT_POLICY, Policy, Rule
 from photocheck.schema import Decision, Finding, Reason, RequestReason
 
@@ -77,8 +78,26 @@ def test_default_policy_loads_with_name_and_version():
 
 def test_shipped_policy_names_only_registered_measures():
     for rule in SHIPPED.rules:
-        assert rule.measure in MEASURES, rule
-    assert set(SHIPPED.measures) <= set(MEASURES)
+        assert rule.measure in MEASURES or rule.measure in CARD_MEASURES, rule
+    assert set(SHIPPED.measures) <= set(MEASURES) | set(CARD_MEASURES)
+
+
+def test_card_rules_are_tested_on_cards_only():
+    card_rule = next(rule for rule in SHIPPED.rules if rule.measure in CARD_MEASURES)
+    damaged = {card_rule.measure: 1.0}
+    portrait = SHIPPED.assess(damaged, has_face=True)
+    assert card_rule.measure not in {f.measure for f in portrait.findings}
+    on_card = SHIPPED.assess(damaged, has_face=True, has_card=True)
+    assert Reason.CARD_DAMAGED in on_card.reasons and on_card.decision == Decision.ELIGIBLE
+
+
+def test_card_settings_are_strict():
+    text = (Path(__file__).resolve().parent.parent / "photocheck" / "policies"
+            / "replacement.toml").read_text()
+    with pytest.raises(ValueError, match=r"\[card\]"):
+        Policy.from_toml(text.replace("retake_shot_blur_px", "retake_shot_blur"))
+    assert SHIPPED.card is not None and SHIPPED.card.retake_text_blur_mm > 0
+    assert Policy.load("capture").card is None  # new photos are never cards
 
 
 def test_shipped_policy_rules_are_consistent():

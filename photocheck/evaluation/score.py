@@ -57,7 +57,7 @@ FAMILIES: dict[str, frozenset[str]] = {
     "face_not_visible": frozenset({
         Reason.NO_FACE.value, Reason.FACE_OCCLUDED.value, Reason.FACE_CUT_OFF.value,
         Reason.FACE_TOO_SMALL.value, Reason.UNDEREXPOSED.value, Reason.OVEREXPOSED.value,
-        Reason.LOW_CONTRAST.value, Reason.MULTIPLE_FACES.value,
+        Reason.LOW_CONTRAST.value, Reason.MULTIPLE_FACES.value, Reason.CARD_DAMAGED.value,
     }),
 }
 

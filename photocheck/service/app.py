@@ -38,7 +38,7 @@ from starlette.requests import ClientDisconnect
 
 from .. import __version__, i18n
 from ..errors import ErrorCode
-from ..measures import MEASURES
+from ..measures import unit_of
 from ..pipeline import Checker
 from ..policy import Policy
 from ..schema import Decision, ErrorInfo, PolicyRef, RequestReason, Result
@@ -280,7 +280,7 @@ async def policy_route(service: ServiceDep) -> PolicyInfo:
         description=policy.description,
         fitted_on=" ".join(policy.fitted_on.split()),
         rules=[PolicyRule(reason=rule.reason.value, measure=rule.measure,
-                          unit=MEASURES[rule.measure].unit, needs_face=rule.needs_face,
+                          unit=unit_of(rule.measure), needs_face=rule.needs_face,
                           eligible_below=rule.eligible_below,
                           eligible_above=rule.eligible_above,
                           review_below=rule.review_below, review_above=rule.review_above)
