@@ -1,0 +1,93 @@
+"""Card mode end to end: Checker on synthetic photos of whole cards (photocheck.cardsynth).
+
+The card's own text tells a blurry printed photo (eligible) from a blurry shot (retake); the
+portrait path is untouched for ordinary photos.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from photocheck import Checker, Decision, ErrorCode, Reason, cardsynth
+from photocheck.annotate import annotate
+from photocheck.card import quad_iou
+from photocheck.cli import app
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+@pytest.mark.parametrize("seed", [0, 2, 3])
+def test_a_sharp_card_with_a_sharp_print_is_not_eligible(checker, seed):
+    photo = cardsynth.blurry_print_photo(seed, print_blur_mm=0.0)
+    result = checker.check(photo.rgb)
+    assert (result.decision, result.reasons) == (Decision.NOT_ELIGIBLE, (Reason.CLEAR_PHOTO,))
+    assert result.card is not None
+    found = np.array(result.card.corners)
+    assert quad_iou(found, photo.card_corners) > 0.95
+    assert quad_iou(np.array(result.card.portrait_corners), photo.portrait_corners) > 0.9
+    assert result.card.text_blur_mm < 0.12
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_a_blurry_printed_photo_in_a_sharp_shot_is_eligible(checker, seed):
+    result = checker.check(cardsynth.blurry_print_photo(seed).rgb)
+    assert result.decision == Decision.ELIGIBLE and Reason.BLURRY in result.reasons
+    assert result.card.portrait_blur_mm > 3 * result.card.text_blur_mm  # the print, not the shot
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_blurry_shot_of_a_card_asks_for_a_retake(checker, seed):
+    result = checker.check(cardsynth.blurry_shot_photo(seed).rgb)
+    assert result.decision == Decision.ERROR and result.error.code == ErrorCode.RETAKE
+    assert result.card is not None  # the card was found: the shot, not the card, is the problem
+    assert result.reasons == ()
+
+
+@pytest.mark.parametrize("kind", ["glare", "peel"])
+def test_damage_on_the_photo_area_is_a_visibility_problem(checker, kind):
+    result = checker.check(cardsynth.damaged_card_photo(0, kind).rgb)
+    assert result.decision == Decision.ELIGIBLE
+    assert Reason.CARD_DAMAGED in result.reasons
+    measure = {"glare": "card_glare_fraction", "peel": "card_peeled_fraction"}[kind]
+    assert any(f.measure == measure and f.outcome == "eligible" for f in result.findings)
+
+
+def test_ordinary_photos_never_take_the_card_path(checker):
+    for path in sorted(SAMPLES.glob("*.jpg")):
+        auto, portrait = checker.check(path), checker.check(path, card=False)
+        assert auto.card is None, path.name
+        assert auto.model_dump(exclude={"path"}) == portrait.model_dump(exclude={"path"})
+
+
+def test_forced_card_mode_without_a_card_and_for_a_capture_policy(checker):
+    result = checker.check(SAMPLES / "astronaut_clear.jpg", card=True)
+    assert (result.decision, result.error.code) == (Decision.ERROR, ErrorCode.NO_CARD)
+    with Checker("capture") as capture:
+        refused = capture.check(cardsynth.blurry_print_photo(0).rgb, card=True)
+    assert refused.error.code == ErrorCode.INVALID_ARGUMENT
+
+
+def test_card_annotation_shows_the_card_beside_the_portrait(checker):
+    inspection = checker.inspect(cardsynth.blurry_print_photo(1).rgb)
+    drawn = annotate(inspection, checker.policy)
+    portrait_only = annotate(inspection.__class__(inspection.result, inspection.image,
+                                                  inspection.context), checker.policy)
+    assert drawn.shape[0] == portrait_only.shape[0]
+    assert drawn.shape[1] > portrait_only.shape[1] + 100  # the card panel on the left
+    assert (drawn[:, -portrait_only.shape[1]:] == portrait_only).all()
+
+
+def test_cli_card_options(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "kartu.jpg"
+    Image.fromarray(cardsynth.blurry_shot_photo(0).rgb).save(path, quality=92)
+    runner = CliRunner()
+    retake = runner.invoke(app, ["check", "--json", "--lang", "en", str(path)])
+    assert retake.exit_code == 1 and '"retake"' in retake.output
+    as_portrait = runner.invoke(app, ["check", "--json", "--no-card", str(path)])
+    assert '"retake"' not in as_portrait.output and '"card": null' in as_portrait.output
