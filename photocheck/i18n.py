@@ -184,6 +184,12 @@ ID: dict[str, str] = {
         "akses kamera."
     ),
     "page.step_reason": "2. Alasan permohonan",
+    "page.mode_existing": "Periksa foto/kartu lama",
+    "page.mode_new": "Periksa foto baru",
+    "page.birth_year": "2. Tahun lahir pemilik",
+    "page.birth_year_hint": (
+        "Latar foto KTP-el: merah untuk tahun lahir ganjil, biru untuk tahun lahir genap."
+    ),
     "page.waiting": "Belum ada foto",
     "page.waiting_hint": "Pilih, tarik, atau ambil foto KTP-el untuk memeriksanya.",
     "page.checking": "Memeriksa...",
@@ -373,6 +379,12 @@ EN: dict[str, str] = {
         "access."
     ),
     "page.step_reason": "2. Reason for the request",
+    "page.mode_existing": "Check the old photo / card",
+    "page.mode_new": "Check a new photo",
+    "page.birth_year": "2. Holder's year of birth",
+    "page.birth_year_hint": (
+        "KTP-el photo background: red for an odd year of birth, blue for an even one."
+    ),
     "page.waiting": "No photo yet",
     "page.waiting_hint": "Choose, drop or take a photo of the KTP-el to check it.",
     "page.checking": "Checking...",

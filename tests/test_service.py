@@ -320,7 +320,7 @@ def test_page_and_its_files_are_served_and_self_contained(client):
     for name, kind in (("app.js", "javascript"), ("app.css", "text/css")):
         response = client.get(f"/static/{name}")
         assert response.status_code == 200 and kind in response.headers["content-type"]
-    for path in STATIC_DIR.iterdir():
+    for path in (p for p in STATIC_DIR.iterdir() if p.is_file()):  # the page's own files
         # Offline: nothing may come from another origin (no CDN, no web font).
         assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", path.read_text()), path
 
@@ -337,7 +337,8 @@ def test_openapi_documents_the_check(client):
     check = schema["paths"]["/v1/check"]["post"]
     form = check["requestBody"]["content"]["multipart/form-data"]["schema"]
     assert form["required"] == ["image"]
-    assert set(form["properties"]) == {"image", "reason", "lang", "annotate"}
+    assert set(form["properties"]) == {"image", "reason", "lang", "annotate", "mode",
+                                       "birth_year", "card"}
     for status in ("200", "413", "415", "422"):
         ref = check["responses"][status]["content"]["application/json"]["schema"]["$ref"]
         assert ref.endswith("/CheckResponse")
@@ -535,3 +536,41 @@ def test_cli_serve_passes_its_options_on(monkeypatch, tmp_path):
     assert ServiceSettings.from_environment() == settings
     assert settings.max_upload_bytes == 2 * 2**20 and settings.max_pixels == 1_000_000
     assert settings.audit_log == tmp_path / "a.jsonl" and settings.access_log is False
+
+
+def test_new_photo_mode_uses_the_capture_profile_and_the_birth_year(client):
+    photo = (SAMPLES / "capture" / "grace_hopper_blue.jpg").read_bytes()
+    even = client.post("/v1/check", files={"image": ("f.jpg", photo)},
+                       data={"mode": "new", "birth_year": "1990", "annotate": "false"})
+    odd = client.post("/v1/check", files={"image": ("f.jpg", photo)},
+                      data={"mode": "new", "birth_year": "1991", "annotate": "false"})
+    old = client.post("/v1/check", files={"image": ("f.jpg", photo)},
+                      data={"annotate": "false"})
+    assert even.status_code == odd.status_code == old.status_code == 200
+    assert even.json()["result"]["decision"] == "accepted"
+    assert even.json()["result"]["policy"]["kind"] == "capture"
+    assert odd.json()["result"]["reasons"] == ["background_colour_mismatch"]
+    assert old.json()["result"]["policy"]["kind"] == "replacement"
+
+
+@pytest.mark.parametrize("field, value", [("mode", "both"), ("birth_year", "19x0"),
+                                          ("birth_year", "1850"), ("card", "maybe")])
+def test_bad_mode_year_or_card_fields_are_422(client, field, value):
+    response = client.post("/v1/check", files={"image": ("f.jpg", png_bytes((300, 400)))},
+                           data={field: value})
+    assert response.status_code == 422
+    assert response.json()["result"]["error"]["code"] == "invalid_argument"
+    assert field in response.json()["result"]["error"]["message"]
+
+
+def test_a_photo_of_a_whole_card_is_judged_on_its_portrait(client):
+    from photocheck import cardsynth
+
+    buffer = io.BytesIO()
+    Image.fromarray(cardsynth.blurry_print_photo(0).rgb).save(buffer, "JPEG", quality=92)
+    response = client.post("/v1/check", files={"image": ("kartu.jpg", buffer.getvalue())},
+                           data={"lang": "en"})
+    body = response.json()
+    assert response.status_code == 200 and body["result"]["card"] is not None
+    assert body["result"]["decision"] == "eligible"
+    assert body["annotation"] is not None

@@ -38,6 +38,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 BLURRY = SAMPLES / "grace_hopper_blur_gaussian_w220.jpg"  # expected: eligible (blurry)
 CLEAR = SAMPLES / "grace_hopper_clear.jpg"  # expected: not_eligible (clear_photo)
+NEW_PHOTO = SAMPLES / "capture" / "grace_hopper_blue.jpg"  # accepted for an even birth year
 ARTIFACTS = Path(os.environ.get("PHOTOCHECK_TEST_ARTIFACTS",
                                 Path(__file__).resolve().parent / "artifacts"))
 KEY = "e2e-counter-key"
@@ -258,6 +259,20 @@ def test_counter_page_judges_photos_in_both_languages(server, artifacts, page,
     page.click("#lang-id")
     wait_for_verdict(page, "eligible", "Memenuhi syarat penggantian foto")
     assert annotated_width(page) >= 480
+
+    # "Check a new photo": the capture profile, the background colour by year of birth.
+    page.check("input[name=mode][value=new]")
+    expect(page.locator("#reason-box")).to_be_hidden()
+    page.fill("#birth-year", "1990")
+    page.set_input_files("#file", str(NEW_PHOTO))
+    wait_for_verdict(page, "accepted", i18n.decision_label("accepted", "id"))
+    page.fill("#birth-year", "1991")
+    page.locator("#birth-year").dispatch_event("change")
+    wait_for_verdict(page, "rejected", i18n.decision_label("rejected", "id"))
+    expect(page.locator("#reasons li").first).to_contain_text(
+        i18n.reason_text("background_colour_mismatch", "id"))
+    page.screenshot(path=str(artifacts / "e2e_new_photo_id.png"), full_page=True)
+    page.check("input[name=mode][value=existing]")
     page.screenshot(path=str(artifacts / "e2e_820x1180_id.png"), full_page=True)
 
     # The page kept to its own Content-Security-Policy (no blocked script, style or image) and

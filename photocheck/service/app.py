@@ -39,7 +39,7 @@ from starlette.requests import ClientDisconnect
 from .. import __version__, i18n
 from ..errors import ErrorCode
 from ..measures import unit_of
-from ..pipeline import Checker
+from ..pipeline import BIRTH_YEARS, Checker
 from ..policy import Policy
 from ..schema import Decision, ErrorInfo, PolicyRef, RequestReason, Result
 from . import render
@@ -72,6 +72,11 @@ _PAGE_CSP = (b"default-src 'self'; img-src 'self' data: blob:; media-src 'self' 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
+#: What a request checks (form field ``mode``): the photo on an existing card, or a new photo.
+MODES = ("existing", "new")
+_CARD = {"auto": None, "yes": True, "no": False}
+
+
 CHECK_FORM: dict[str, Any] = {
     "required": True,
     "content": {"multipart/form-data": {"schema": {
@@ -91,6 +96,17 @@ CHECK_FORM: dict[str, Any] = {
             "annotate": {"type": "boolean", "default": True,
                          "description": "Include the annotated photo (PNG, base64). false "
                                         "saves about 35 ms of CPU per check"},
+            "mode": {"type": "string", "enum": list(MODES), "default": "existing",
+                     "description": "existing: the photo on the citizen's card (or a photo or "
+                                    "scan of the whole card) for a replacement request; new: "
+                                    "the new photo just taken, against the capture profile"},
+            "birth_year": {"type": "integer", "minimum": BIRTH_YEARS.start,
+                           "maximum": BIRTH_YEARS.stop - 1,
+                           "description": "Holder's birth year (mode new): the background "
+                                          "must be red for an odd year, blue for an even one"},
+            "card": {"type": "string", "enum": ["auto", "yes", "no"], "default": "auto",
+                     "description": "yes: the photo shows the whole card; no: a portrait; "
+                                    "auto: decide by looking (mode existing)"},
         },
     }}},
 }
@@ -110,12 +126,20 @@ _CHECK_ERRORS: dict[int | str, dict[str, Any]] = {
 
 @dataclass
 class Service:
-    """What the routes share: settings, the policy in force, checkers, the audit log."""
+    """What the routes share: settings, the policy in force, checkers, the audit log.
+    ``new_policy`` and ``new_pool`` judge new photos (mode ``new``), when enabled."""
 
     settings: ServiceSettings
     policy: Policy
     pool: CheckerPool
     audit: AuditLog | None
+    new_policy: Policy | None = None
+    new_pool: CheckerPool | None = None
+
+    def judging(self, mode: str) -> tuple[Policy, CheckerPool]:
+        if mode == "new":
+            return self.new_policy, self.new_pool
+        return self.policy, self.pool
 
     @property
     def policy_ref(self) -> PolicyRef:
@@ -130,11 +154,15 @@ class CheckRequest:
     reason: RequestReason
     lang: str
     annotate: bool
+    mode: str = "existing"
+    birth_year: int | None = None
+    card: bool | None = None
 
 
-def load_policy(settings: ServiceSettings) -> Policy:
-    """The settings' policy, with the service's pixel limit if it is the stricter one."""
-    policy = Policy.load(settings.policy)
+def load_policy(settings: ServiceSettings, source: str | None = None) -> Policy:
+    """A policy (default: the settings' own), with the service's pixel limit if it is the
+    stricter one."""
+    policy = Policy.load(settings.policy if source is None else source)
     max_pixels = min(settings.max_pixels, policy.processing.max_pixels)
     return replace(policy, processing=replace(policy.processing, max_pixels=max_pixels))
 
@@ -143,18 +171,26 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     """The counter service app. Loads no model: the lifespan does, in the serving process."""
     settings = settings or ServiceSettings()
     policy = load_policy(settings)  # a broken policy file fails here, before serving
+    new_policy = (None if settings.new_photo_policy is None
+                  else load_policy(settings, settings.new_photo_policy))
     page = (STATIC_DIR / "index.html").read_bytes()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        portrait = warm_up_portrait()
         pool = await anyio.to_thread.run_sync(
-            lambda: CheckerPool(settings.checkers, policy, warm_up=warm_up_portrait()))
+            lambda: CheckerPool(settings.checkers, policy, warm_up=portrait))
+        new_pool = None if new_policy is None else await anyio.to_thread.run_sync(
+            lambda: CheckerPool(settings.checkers, new_policy, warm_up=portrait))
         audit = AuditLog(settings.audit_log) if settings.audit_log else None
-        app.state.service = Service(settings=settings, policy=policy, pool=pool, audit=audit)
+        app.state.service = Service(settings=settings, policy=policy, pool=pool, audit=audit,
+                                    new_policy=new_policy, new_pool=new_pool)
         try:
             yield
         finally:
             pool.close()
+            if new_pool is not None:
+                new_pool.close()
             if audit is not None:
                 audit.close()
 
@@ -227,13 +263,14 @@ async def check_route(request: Request, service: ServiceDep) -> Response:
                                    max_bytes=service.settings.max_upload_bytes)
         lang = _language(upload) or lang
         reason = _request_reason(upload)
-        wanted = _check_request(upload, reason, lang)
+        wanted = _check_request(service, upload, reason, lang)
     except UploadRejected as rejected:
         return await _refuse(service, rejected, reason, lang)
     except ClientDisconnect:
         return Response(status_code=400)  # nobody is left to read it
 
-    status, body = await service.pool.run(lambda checker: _judge(service, checker, wanted))
+    _, pool = service.judging(wanted.mode)
+    status, body = await pool.run(lambda checker: _judge(service, checker, wanted))
     return _json(body, status)
 
 
@@ -254,7 +291,9 @@ async def _refuse(service: Service, rejected: UploadRejected, reason: RequestRea
 
 def _judge(service: Service, checker: Checker, wanted: CheckRequest) -> tuple[int, bytes]:
     """In a worker thread: check, explain, draw, audit and serialise."""
-    inspection = checker.inspect(wanted.image, reason=wanted.reason)
+    policy, _ = service.judging(wanted.mode)
+    inspection = checker.inspect(wanted.image, reason=wanted.reason,
+                                 birth_year=wanted.birth_year, card=wanted.card)
     result = inspection.result
     status = 200
     if result.decision is Decision.ERROR:
@@ -262,7 +301,7 @@ def _judge(service: Service, checker: Checker, wanted: CheckRequest) -> tuple[in
     picture = None
     if wanted.annotate:
         try:
-            picture = render.annotation(inspection, service.policy, wanted.lang)
+            picture = render.annotation(inspection, policy, wanted.lang)
         except Exception:  # a drawing bug must not hide the verdict
             log.exception("could not draw the annotation")
     if service.audit is not None:
@@ -327,7 +366,8 @@ def _request_reason(upload: Upload) -> RequestReason:
                              f"unknown request reason {value!r}; use {choices}") from None
 
 
-def _check_request(upload: Upload, reason: RequestReason, lang: str) -> CheckRequest:
+def _check_request(service: Service, upload: Upload, reason: RequestReason,
+                   lang: str) -> CheckRequest:
     if _language(upload) is None:
         raise UploadRejected(UNPROCESSABLE, ErrorCode.INVALID_ARGUMENT,
                              f"unknown language {upload.fields['lang']!r}; use "
@@ -339,9 +379,24 @@ def _check_request(upload: Upload, reason: RequestReason, lang: str) -> CheckReq
     if upload.image is None:
         raise UploadRejected(UNPROCESSABLE, ErrorCode.INVALID_ARGUMENT,
                              f"no photo: send it in a form part named '{IMAGE_FIELD}'")
+    mode = upload.fields.get("mode") or "existing"
+    if mode not in MODES or (mode == "new" and service.new_pool is None):
+        raise UploadRejected(UNPROCESSABLE, ErrorCode.INVALID_ARGUMENT,
+                             f"mode must be one of {', '.join(MODES)} (new: if the server "
+                             f"checks new photos), not {mode!r}")
+    card = (upload.fields.get("card") or "auto").lower()
+    if card not in _CARD:
+        raise UploadRejected(UNPROCESSABLE, ErrorCode.INVALID_ARGUMENT,
+                             f"card must be auto, yes or no, not {card!r}")
+    year = (upload.fields.get("birth_year") or "").strip()
+    if year and not (year.isdigit() and int(year) in BIRTH_YEARS):
+        raise UploadRejected(UNPROCESSABLE, ErrorCode.INVALID_ARGUMENT,
+                             f"birth_year must be a year from {BIRTH_YEARS.start} to "
+                             f"{BIRTH_YEARS.stop - 1}, not {year!r}")
     # An empty part goes to the pipeline, which answers error ``empty`` like the CLI does.
     return CheckRequest(image=upload.image, reason=reason, lang=lang,
-                        annotate=annotate in _TRUE)
+                        annotate=annotate in _TRUE, mode=mode,
+                        birth_year=int(year) if year else None, card=_CARD[card])
 
 
 def _json(body: str | bytes, status: int) -> Response:

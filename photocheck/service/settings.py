@@ -64,8 +64,12 @@ class ServiceSettings:
     api_key: str | None = field(default=None, repr=False)
     #: Serve on a non-loopback host without an API key (refused otherwise).
     allow_unauthenticated: bool = False
-    #: A shipped policy name or a policy TOML file; None for the default policy.
+    #: A shipped policy name or a policy TOML file; None for the default policy. It judges
+    #: "check the old card / photo" requests (``mode=existing``).
     policy: str | None = None
+    #: The policy of "check the new photo" requests (``mode=new``): the capture profile by
+    #: default; None turns that mode off.
+    new_photo_policy: str | None = "capture"
     #: Server processes (uvicorn workers, started with spawn), each with its own checkers.
     workers: int = field(default_factory=default_workers)
     #: Checkers (model sets) per process shared by its requests; one check runs per checker.

@@ -133,7 +133,10 @@
   function showResult(body, elapsedMs) {
     const { result, explanation, annotation } = body;
     state.last = body;
-    setVerdict(result.decision, explanation.verdict, `${t("ui.request")}: ${explanation.request}`);
+    // A new photo (capture profile) answers no citizen's request: no request line.
+    const request = result.policy.kind === "capture" ? ""
+      : `${t("ui.request")}: ${explanation.request}`;
+    setVerdict(result.decision, explanation.verdict, request);
     setStatus(`${t("page.checked_in")} ${Math.round(elapsedMs)} ms`);
 
     const reasons = explanation.reasons.map((reason) => listItem(reason.text, reason.evidence));
@@ -191,6 +194,16 @@
     return document.querySelector("input[name=reason]:checked").value;
   }
 
+  function selectedMode() {
+    return document.querySelector("input[name=mode]:checked").value;
+  }
+
+  function showMode() {
+    const isNew = selectedMode() === "new";
+    $("birth-year-box").hidden = !isNew; // the background colour rule needs it
+    $("reason-box").hidden = isNew; // a new photo has no request reason
+  }
+
   async function check({ keepResult = false } = {}) {
     if (!state.file) return;
     if (state.health && state.health.api_key_required && !state.apiKey) {
@@ -201,7 +214,13 @@
     showChecking(keepResult);
     const form = new FormData();
     form.append("image", state.file, state.fileName || "photo");
-    form.append("reason", selectedReason());
+    form.append("mode", selectedMode());
+    if (selectedMode() === "new") {
+      const year = $("birth-year").value.trim();
+      if (year) form.append("birth_year", year);
+    } else {
+      form.append("reason", selectedReason());
+    }
     form.append("lang", state.lang);
     form.append("annotate", "true");
     const headers = state.apiKey ? { "X-API-Key": state.apiKey } : {};
@@ -369,6 +388,13 @@
     for (const radio of document.querySelectorAll("input[name=reason]")) {
       radio.addEventListener("change", () => check({ keepResult: true }));
     }
+    for (const radio of document.querySelectorAll("input[name=mode]")) {
+      radio.addEventListener("change", () => {
+        showMode();
+        check({ keepResult: true });
+      });
+    }
+    $("birth-year").addEventListener("change", () => check({ keepResult: true }));
     for (const button of document.querySelectorAll(".lang button")) {
       button.addEventListener("click", () => setLanguage(button.dataset.lang));
     }
