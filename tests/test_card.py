@@ -62,7 +62,8 @@ def test_layout_file_describes_an_id1_card_with_the_portrait_on_the_right():
 def test_layout_file_refuses_unknown_keys():
     text = (Path(card.__file__).parent / "cards" / "ktp_el.toml").read_text(encoding="utf-8")
     with pytest.raises(ValueError, match="unknown key"):
-        card.CardConfig.from_toml(text.replace("[detection]", "[detection]\nwork_sise_px = 1"))
+        card.CardConfig.from_toml(
+            text.replace("\n[detection]\n", "\n[detection]\nwork_sise_px = 1\n"))
 
 
 # ----------------------------------------------------------------------------- generator
