@@ -390,8 +390,8 @@ def show_policy(policy: PolicyOption = None, profile: ProfileOption = None) -> N
     table = Table(title=f"Rules: {kind.defect.value} beats review beats {kind.clean.value} "
                         f"({kind.clean_reason.value})",
                   title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("Reason", style="bold", overflow="fold")
-    table.add_column("Measure", overflow="fold")
+    table.add_column("Reason", style="bold", no_wrap=True)
+    table.add_column("Measure", no_wrap=True)  # names are looked up: never split them
     table.add_column("Unit")
     table.add_column(kind.defect.value.capitalize(), style="red")
     table.add_column("Review", style="yellow")

@@ -814,11 +814,11 @@ CARD_MEASURES: dict[str, tuple[str, str, str]] = {
     "card_text_blur_mm": ("mm", "lower", "edge blur of the card's printed text: the shot's own "
                                          "sharpness (too high: retake the photo)"),
     "card_portrait_blur_mm": ("mm", "lower", "edge blur of the printed portrait on the card"),
-    "card_glare_fraction": ("fraction", "lower", "share of the photo area clipped by glare on "
+    "card_glare_fraction": ("0-1", "lower", "share of the photo area clipped by glare on "
                                                  "the laminate"),
-    "card_scratch_fraction": ("fraction", "lower", "share of the photo area along straight "
+    "card_scratch_fraction": ("0-1", "lower", "share of the photo area along straight "
                                                    "thin scratches"),
-    "card_peeled_fraction": ("fraction", "lower", "share of the photo area peeled to the bare "
+    "card_peeled_fraction": ("0-1", "lower", "share of the photo area peeled to the bare "
                                                   "substrate"),
 }
 

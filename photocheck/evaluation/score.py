@@ -49,7 +49,9 @@ __all__ = [
 ]
 
 LABELS = ("not_eligible", "eligible", "grey")
-DECISIONS = tuple(d.value for d in Decision)  # eligible, not_eligible, review, error
+# The decisions of a replacement policy: the evaluation set is about replacement requests.
+DECISIONS = (Decision.ELIGIBLE.value, Decision.NOT_ELIGIBLE.value, Decision.REVIEW.value,
+             Decision.ERROR.value)
 
 #: Reason codes that count as agreeing with each ``reason_family`` label.
 FAMILIES: dict[str, frozenset[str]] = {
