@@ -333,25 +333,9 @@ def test_one_and_two_workers_give_the_same_decisions(archive_dir, tmp_path):
         assert one[key]["measures"] == pytest.approx(two[key]["measures"], nan_ok=True)
 
 
-CRASHING_TASK = '''
-import multiprocessing, os
-from dataclasses import dataclass
-from photocheck.batch import Task
-
-@dataclass(frozen=True)
-class CrashingTask(Task):
-    """Kills its worker process (as a crash in native code would) when its key says so."""
-    def read_bytes(self):
-        if self.key.endswith("#crash") and multiprocessing.parent_process() is not None:
-            os._exit(3)
-        return super().read_bytes()
-'''
-
-
 def test_an_input_that_kills_its_worker_becomes_an_error_row(archive_dir, tmp_path,
                                                                monkeypatch):
-    (tmp_path / "crashing_task.py").write_text(CRASHING_TASK)
-    monkeypatch.syspath_prepend(str(tmp_path))  # workers inherit sys.path
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))  # spawned workers inherit it
     from crashing_task import CrashingTask
 
     files = image_files(archive_dir)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -155,26 +156,10 @@ def test_cli_without_dask_names_the_extra(monkeypatch, tmp_path, photo_dir):
     assert not (tmp_path / "x.jsonl").exists()
 
 
-CRASHING_TASK = '''
-import multiprocessing, os
-from dataclasses import dataclass
-from photocheck.batch import Task
-
-@dataclass(frozen=True)
-class CrashingTask(Task):
-    """Kills its worker process (as a crash in native code would) when its key says so."""
-    def read_bytes(self):
-        if self.key.endswith("#crash") and multiprocessing.parent_process() is not None:
-            os._exit(3)
-        return super().read_bytes()
-'''
-
-
 def test_an_input_that_kills_its_dask_worker_becomes_an_error_row(photo_dir, tmp_path,
                                                                   monkeypatch):
-    module = tmp_path / "crashing_task.py"
-    module.write_text(CRASHING_TASK)
-    monkeypatch.syspath_prepend(str(tmp_path))
+    module = Path(__file__).parent / "crashing_task.py"
+    monkeypatch.syspath_prepend(str(module.parent))
     from crashing_task import CrashingTask
 
     files = sorted(photo_dir.glob("*.jpg"))[:7]
