@@ -744,7 +744,7 @@ class LocalEngine:
     def _submit(self, chunk: list[Task], policy: str | None, reason: str) -> Future:
         # SIGINT blocked while workers may be spawned: they start with it blocked and ignore it
         # before unblocking (see _worker_init). A Ctrl-C meanwhile is delivered just after.
-        with _sigint_blocked():
+        with sigint_blocked():
             if self._executor is None:
                 self._executor = ProcessPoolExecutor(
                     self.workers, mp_context=multiprocessing.get_context(self.start_method),
@@ -786,7 +786,8 @@ class LocalEngine:
 
 
 @contextlib.contextmanager
-def _sigint_blocked():
+def sigint_blocked():
+    """Block SIGINT in this thread while starting workers: they inherit the mask."""
     if not hasattr(signal, "pthread_sigmask"):
         yield
         return

@@ -30,12 +30,11 @@ stops an audit.
 from __future__ import annotations
 
 import contextlib
-import signal
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .batch import (MAX_CRASHES_IN_A_ROW, BatchError, Task, crash_row, default_workers,
-                    judge_chunk)
+                    judge_chunk, sigint_blocked)
 
 INSTALL_HINT = "the Dask engine needs dask.distributed: pip install 'photocheck[dask]'"
 
@@ -94,7 +93,7 @@ class DaskEngine:
         settings = {"distributed.worker.multiprocessing-method": "spawn",
                     # A chunk that killed one worker is split at once (see map_chunks).
                     "distributed.scheduler.allowed-failures": 1}
-        with _sigint_blocked(), dask.config.set(settings):
+        with sigint_blocked(), dask.config.set(settings):
             self._cluster = LocalCluster(n_workers=self._n_workers, threads_per_worker=1,
                                          processes=True, dashboard_address=None)
             self._client = Client(self._cluster, set_as_default=False)
@@ -200,15 +199,3 @@ class DaskEngine:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-@contextlib.contextmanager
-def _sigint_blocked():
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
