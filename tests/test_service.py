@@ -574,3 +574,16 @@ def test_a_photo_of_a_whole_card_is_judged_on_its_portrait(client):
     assert response.status_code == 200 and body["result"]["card"] is not None
     assert body["result"]["decision"] == "eligible"
     assert body["annotation"] is not None
+
+
+def test_checks_close_their_connection_only_with_several_processes():
+    """Several processes: each check reconnects so that the kernel spreads the checks over the
+    processes (a kept-alive connection stays with one)."""
+    photo = png_bytes((300, 400))
+    for workers, closes in ((2, True), (1, False)):
+        settings = ServiceSettings(workers=workers, checkers=1, new_photo_policy=None)
+        with TestClient(create_app(settings)) as test_client:
+            check = test_client.post("/v1/check", files={"image": ("p.png", photo)})
+            health = test_client.get("/v1/health")
+        assert (check.headers.get("connection") == "close") is closes
+        assert health.headers.get("connection") != "close"
