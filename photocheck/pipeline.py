@@ -153,7 +153,8 @@ class Checker:
             image = self._load(source, working_min_side=max(image.original_size))
             faces = self._faces(image)
         if card is None and self._may_be_card(image, faces):
-            found = self._inspect_card(source, reason, path, birth_year, required=False)
+            found = self._inspect_card(source, reason, path, birth_year, required=False,
+                                       decoded=image)
             if found is not None:
                 return found
         return self._judge(image, faces, reason, path, birth_year)
@@ -203,29 +204,36 @@ class Checker:
         return not faces or faces[0].width < settings.search_below_face_fraction * width
 
     def _inspect_card(self, source: ImageSource, reason: RequestReason, path: str | None,
-                      birth_year: int | None, *, required: bool) -> Inspection | None:
+                      birth_year: int | None, *, required: bool,
+                      decoded: LoadedImage | None = None) -> Inspection | None:
         """Find the card, cut out its portrait and judge that; None when ``required`` is
-        False and there is no card. A shot too soft to judge is an error ``retake``."""
+        False and there is no card. A shot too soft to judge is an error ``retake``.
+        ``decoded``: the image as the portrait path already decoded it, used again when it
+        has the resolution a card needs."""
         settings = self.policy.card
         if settings is None:
             raise PhotocheckError(ErrorCode.INVALID_ARGUMENT,
                                   f"policy {self.policy.name} does not judge photos of cards")
-        scene = self._load(source, working_min_side=settings.working_side)
+        scene = self._card_scene(source, decoded)
         found = inspect_card(scene.rgb, self._card_config)
         if found is None:
             if not required:
                 return None
             raise PhotocheckError(ErrorCode.NO_CARD, "no KTP-el card found in this photo: "
                                   "photograph the whole card, flat, on a plain surface")
-        info = card_info(found, scene.scale)
+
+        def retake(why: str) -> Inspection:
+            error = self._error(path, reason, ErrorCode.RETAKE,
+                                f"the photo of the card is {why}; take the photo again, "
+                                "closer and in focus")
+            return Inspection(error.model_copy(update={"card": card_info(found, scene.scale)}),
+                              card=found, scene=scene)
+
         text_blur = found.shot.text_blur_mm
         if text_blur is None or text_blur > settings.retake_text_blur_mm:
             shown = "unmeasured" if text_blur is None else f"{text_blur:.3f} mm"
-            error = self._error(path, reason, ErrorCode.RETAKE,
-                                f"the photo of the card is too blurred to judge its portrait: "
-                                f"the card's own text has edge blur {shown} (limit "
-                                f"{settings.retake_text_blur_mm} mm); take the photo again")
-            return Inspection(error.model_copy(update={"card": info}), card=found, scene=scene)
+            return retake(f"too blurred to judge its portrait: the card's own text has edge "
+                          f"blur {shown} (limit {settings.retake_text_blur_mm} mm)")
         portrait = self._load(found.portrait_rgb,
                               working_min_side=max(found.portrait_rgb.shape[:2]))
         faces = self._faces(portrait)
@@ -233,13 +241,20 @@ class Checker:
         if shot_blur is not None and shot_blur > settings.retake_shot_blur_px:
             # The printed face spans so few pixels, or the shot is so soft, that the blur of
             # the shot alone, enlarged to the canonical face, would read as a blurry photo.
-            error = self._error(path, reason, ErrorCode.RETAKE,
-                                f"the photo of the card is too blurred or too small to judge "
-                                f"its portrait: on the face the shot alone adds {shot_blur:.2f} "
-                                f"px of blur (limit {settings.retake_shot_blur_px} px); take "
-                                f"the photo again, closer and in focus")
-            return Inspection(error.model_copy(update={"card": info}), card=found, scene=scene)
+            return retake(f"too blurred or too small to judge its portrait: on the face the "
+                          f"shot alone adds {shot_blur:.2f} px of blur (limit "
+                          f"{settings.retake_shot_blur_px} px)")
         return self._judge(portrait, faces, reason, path, birth_year, card=found, scene=scene)
+
+    def _card_scene(self, source: ImageSource, decoded: LoadedImage | None) -> LoadedImage:
+        """The photo of a card at the card's working resolution: ``decoded`` when it is
+        already decoded that large (or as large as it gets), else decoded again."""
+        wanted = self.policy.card.working_side
+        if decoded is not None and (decoded.scale >= 1 or min(decoded.rgb.shape[:2]) >= wanted
+                                    or max(decoded.rgb.shape[:2])
+                                    >= self.policy.processing.working_max_side):
+            return decoded
+        return self._load(source, working_min_side=wanted)
 
     def _faces(self, image: LoadedImage) -> list[Face]:
         """Detections the Face Mesh also accepts as faces: BlazeFace alone fires on some
