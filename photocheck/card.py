@@ -34,13 +34,13 @@ import math
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
-from importlib import resources
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from .measures import edge_blur
+from .policy import config_text
 
 DEFAULT_CARD = "ktp_el"
 
@@ -215,17 +215,8 @@ class CardConfig:
     @classmethod
     def load(cls, source: str | Path | None = None) -> CardConfig:
         """Load a layout: None for the shipped KTP-el, a shipped name, or a TOML file path."""
-        if source is None:
-            source = DEFAULT_CARD
-        path = Path(source)
-        if path.suffix == ".toml" or path.is_file():
-            text = path.read_text(encoding="utf-8")
-        else:
-            shipped = resources.files("photocheck") / "cards" / f"{source}.toml"
-            if not shipped.is_file():
-                raise ValueError(f"no card layout named {source!r} and no such file")
-            text = shipped.read_text(encoding="utf-8")
-        return cls.from_toml(text)
+        return cls.from_toml(config_text(source, folder="cards", default=DEFAULT_CARD,
+                                         what="card layout"))
 
     @classmethod
     def from_toml(cls, text: str) -> CardConfig:

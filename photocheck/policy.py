@@ -184,14 +184,8 @@ class Policy:
     def load(cls, source: str | Path | None = None) -> Policy:
         """Load a policy: None for the default, a shipped policy name (see
         :func:`shipped_policies`), or a TOML file path."""
-        if source is None:
-            source = DEFAULT_POLICY
-        path = Path(source)
-        if path.suffix == ".toml" or path.is_file():
-            text = path.read_text(encoding="utf-8")
-        else:
-            text = _shipped_text(str(source))
-        return cls.from_toml(text)
+        return cls.from_toml(config_text(source, folder="policies", default=DEFAULT_POLICY,
+                                         what="policy"))
 
     @classmethod
     def from_toml(cls, text: str) -> Policy:
@@ -346,10 +340,20 @@ def shipped_policies() -> tuple[str, ...]:
                         if entry.name.endswith(".toml")))
 
 
-def _shipped_text(name: str) -> str:
-    shipped = resources.files("photocheck") / "policies" / f"{name}.toml"
+def config_text(source: str | Path | None, *, folder: str, default: str, what: str) -> str:
+    """The text of a TOML configuration: ``source`` is a file path, or the name of a file
+    shipped in ``photocheck/<folder>/`` (None: ``default``). ``what`` names it in errors."""
+    source = default if source is None else source
+    path = Path(source)
+    if path.suffix == ".toml" or path.is_file():
+        return path.read_text(encoding="utf-8")
+    return _shipped_text(str(source), folder, what)
+
+
+def _shipped_text(name: str, folder: str = "policies", what: str = "policy") -> str:
+    shipped = resources.files("photocheck") / folder / f"{name}.toml"
     if not shipped.is_file():
-        raise ValueError(f"no policy named {name!r} and no such file")
+        raise ValueError(f"no {what} named {name!r} and no such file")
     return shipped.read_text(encoding="utf-8")
 
 
