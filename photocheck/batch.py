@@ -749,7 +749,14 @@ class LocalEngine:
                 self._executor = ProcessPoolExecutor(
                     self.workers, mp_context=multiprocessing.get_context(self.start_method),
                     initializer=_worker_init)
-            return self._executor.submit(judge_chunk, chunk, policy, reason)
+            try:
+                return self._executor.submit(judge_chunk, chunk, policy, reason)
+            except BrokenProcessPool as broken:
+                # A worker died after the last wait: this chunk never ran, and joins the rest of
+                # the broken pool's chunks on the same recovery path.
+                failed: Future = Future()
+                failed.set_exception(broken)
+                return failed
 
     def _discard_executor(self) -> None:
         executor, self._executor = self._executor, None

@@ -351,6 +351,39 @@ def test_an_input_that_kills_its_worker_becomes_an_error_row(archive_dir, tmp_pa
     assert all(r["error_code"] != "internal" for k, r in rows.items() if k != tasks[2].key)
 
 
+def test_a_chunk_submitted_to_a_pool_that_just_broke_is_run_again(archive_dir, tmp_path,
+                                                                   monkeypatch):
+    """The race CI once hit: a worker dies between the last wait and the next submit."""
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))
+    from concurrent.futures import ProcessPoolExecutor
+
+    from crashing_task import CrashingTask
+
+    files = image_files(archive_dir)
+    tasks = [CrashingTask(key=str(p) + ("#crash" if i == 0 else ""), path=str(p), file=str(p))
+             for i, p in enumerate(files)]
+    original_submit = ProcessPoolExecutor.submit
+    submitted_crash = held_once = False
+
+    def submit_after_the_pool_broke(self, fn, chunk, *args):
+        nonlocal submitted_crash, held_once
+        if submitted_crash and not held_once:  # hold one submit until the crash broke the pool
+            held_once = True
+            deadline = time.monotonic() + 60
+            while not self._broken and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert self._broken, "the crashing worker never broke the pool"
+        submitted_crash = any(t.key.endswith("#crash") for t in chunk)
+        return original_submit(self, fn, chunk, *args)
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", submit_after_the_pool_broke)
+    summary = run_batch(tasks, tmp_path / "r.jsonl", workers=2, chunk_size=2)
+    rows = by_key(read_results(tmp_path / "r.jsonl"))
+    assert summary.judged == len(rows) == len(tasks)
+    assert rows[tasks[0].key]["error_code"] == "internal"
+    assert all(r["error_code"] != "internal" for k, r in rows.items() if k != tasks[0].key)
+
+
 def test_engine_refuses_fork():
     with pytest.raises(ValueError, match="fork"):
         LocalEngine(2, start_method="fork")
