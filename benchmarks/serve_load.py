@@ -10,7 +10,7 @@ a KTP photo (as ``benchmarks/single_image.py`` does), warms up, then sends reque
 answers come (closed loop):
 
 * ``--requests`` checks with ``annotate=false``: the API as another service calls it;
-* ``--annotated`` checks with the annotated PNG: what the counter page asks for.
+* ``--annotated`` checks with the annotated picture as the counter page asks for it (JPEG).
 
 Latency is from sending the request to having read the whole answer. The server's resident
 memory (VmRSS from /proc) is read after the warm-up and every 1,000 requests, to show whether it
@@ -90,6 +90,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def multipart(photo: bytes, annotate: bool) -> tuple[bytes, str]:
+    """A check request; annotated, it asks for the picture the way the page does."""
     boundary = uuid.uuid4().hex
     parts = [
         (f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; "
@@ -97,6 +98,9 @@ def multipart(photo: bytes, annotate: bool) -> tuple[bytes, str]:
         (f"--{boundary}\r\nContent-Disposition: form-data; name=\"annotate\"\r\n\r\n"
          f"{'true' if annotate else 'false'}").encode(),
     ]
+    if annotate:
+        parts.append((f"--{boundary}\r\nContent-Disposition: form-data; "
+                      f"name=\"annotation_format\"\r\n\r\njpeg").encode())
     body = b"\r\n".join(parts) + f"\r\n--{boundary}--\r\n".encode()
     return body, f"multipart/form-data; boundary={boundary}"
 
@@ -202,7 +206,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=5000,
                         help="checks without annotation (default 5000)")
     parser.add_argument("--annotated", type=int, default=1000,
-                        help="checks with the annotated PNG (default 1000; 0 skips)")
+                        help="checks with the annotated picture (default 1000; 0 skips)")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=None,
                         help="server processes (default: the server's, one per CPU)")
@@ -241,7 +245,7 @@ def main() -> None:
             if args.annotated:
                 page = load(port, server.pid, *drawn, requests=args.annotated,
                             clients=args.clients)
-                report("page (annotated PNG, base64)", page, args.clients)
+                report("page (annotated JPEG, base64)", page, args.clients)
             rss_end = rss_mb(server.pid)
         finally:
             server.terminate()

@@ -29,6 +29,7 @@ are, with no smoothing added.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from pathlib import Path
@@ -200,7 +201,9 @@ def _scaled_box(box: tuple[float, float, float, float], factor: int) -> tuple[fl
     return (x, y, x + w, y + h)
 
 
+@functools.lru_cache(maxsize=16)
 def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    # Cached: loading the embedded font costs more than drawing a line with it.
     try:
         return ImageFont.load_default(size=size)
     except (TypeError, OSError):  # Pillow without FreeType: the fixed bitmap font
@@ -266,26 +269,37 @@ def _line_height(draw: ImageDraw.ImageDraw, font) -> int:
 
 
 def _wrap(draw: ImageDraw.ImageDraw, content: str, font, max_width: int) -> list[str]:
-    """Greedy word wrap to ``max_width`` px; a single over-long word is cut by characters."""
+    """Greedy word wrap to ``max_width`` px; a single over-long word is cut by characters.
+
+    Each row is the longest run of words that fits, found by bisection: measuring text is
+    the slow part of drawing the header, so a row costs a few measurements, not one a word.
+    """
+    def fits(text: str) -> bool:
+        return draw.textlength(text, font=font) <= max_width
+
     rows: list[str] = []
-    current = ""
-    for word in content.split(" "):
-        candidate = f"{current} {word}" if current else word
-        if draw.textlength(candidate, font=font) <= max_width:
-            current = candidate
+    words = content.split(" ")
+    while words:
+        if fits(" ".join(words)):
+            rows.append(" ".join(words))
+            break
+        low, high = 0, len(words)  # words[:low] fits, words[:high] does not
+        while high - low > 1:
+            middle = (low + high) // 2
+            low, high = (middle, high) if fits(" ".join(words[:middle])) else (low, middle)
+        if low:
+            rows.append(" ".join(words[:low]))
+            words = words[low:]
             continue
-        if current:
-            rows.append(current)
-        while draw.textlength(word, font=font) > max_width and len(word) > 1:
-            cut = len(word)
-            while cut > 1 and draw.textlength(word[:cut], font=font) > max_width:
-                cut -= 1
-            rows.append(word[:cut])
-            word = word[cut:]
-        current = word
-    if current or not rows:
-        rows.append(current)
-    return rows
+        word = words.pop(0)  # wider than a row on its own: cut it by characters
+        low, high = 1, len(word)
+        while high - low > 1:
+            middle = (low + high) // 2
+            low, high = (middle, high) if fits(word[:middle]) else (low, middle)
+        rows.append(word[:low])
+        if word[low:]:
+            words.insert(0, word[low:])
+    return rows or [""]
 
 
 def _format(name: str, value: float | None, lang: str) -> str:

@@ -159,3 +159,27 @@ def test_save_annotation_writes_a_png(clean, checker, tmp_path):
         assert written.format == "PNG"
         assert np.array_equal(np.asarray(written.convert("RGB")),
                               annotate(clean, checker.policy, lang="en"))
+
+
+@pytest.mark.parametrize("content, width", [
+    ("Foto buram [ketajaman tepi 1.23 px > 0.9 px; varians Laplace 12.3]", 120),
+    ("satu dua tiga", 1000),
+    ("kata-yang-terlalu-panjang-untuk-satu-baris lalu pendek", 60),
+    ("", 100),
+])
+def test_header_wrap_fills_each_row_and_loses_nothing(content, width):
+    from PIL import ImageDraw
+
+    from photocheck.annotate import _font, _wrap
+
+    draw, font = ImageDraw.Draw(Image.new("RGB", (1, 1))), _font(19)
+    rows = _wrap(draw, content, font, width)
+    assert "".join(rows).replace(" ", "") == content.replace(" ", "")
+    for row, following in zip(rows, rows[1:]):
+        assert draw.textlength(row, font=font) <= width or len(row) == 1
+        # Greedy: the next row's first word (or, for a cut word, its next character) did
+        # not fit on this one.
+        word_boundary = f"{row} {following}" in content or not row.strip(" ")
+        addition = f" {following.split(' ')[0]}" if word_boundary else following[0]
+        assert draw.textlength(row + addition, font=font) > width
+    assert len(_wrap(draw, content, font, 10_000)) == 1

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import anyio
+import numpy as np
 import pytest
 from PIL import Image
 from typer.testing import CliRunner
@@ -137,6 +138,21 @@ def test_hijab_request_is_eligible_by_policy(client):
     assert body["explanation"]["request"] == "berhijab"
 
 
+def test_the_page_asks_for_a_jpeg_picture(client):
+    """annotation_format=jpeg: the same picture (same size), encoded as JPEG."""
+    png = post(client, BLURRY.read_bytes()).json()["annotation"]
+    jpeg = post(client, BLURRY.read_bytes(), annotation_format="jpeg").json()["annotation"]
+    assert jpeg["media_type"] == "image/jpeg"
+    data = base64.b64decode(jpeg["data"])
+    assert data.startswith(b"\xff\xd8\xff")
+    assert (jpeg["width"], jpeg["height"]) == (png["width"], png["height"]) \
+        == Image.open(io.BytesIO(data)).size
+    lossless = np.asarray(Image.open(io.BytesIO(base64.b64decode(png["data"]))), np.float32)
+    lossy = np.asarray(Image.open(io.BytesIO(data)), np.float32)
+    assert np.abs(lossless - lossy).mean() < 4  # the same picture, not merely the same size
+    assert len(data) < len(base64.b64decode(png["data"]))
+
+
 def test_annotate_false_leaves_the_picture_out(client):
     body = post(client, BLURRY.read_bytes(), annotate="false").json()
     assert body["result"]["decision"] == "eligible"
@@ -232,6 +248,7 @@ def test_upload_limit_holds_while_streaming(client):
     ({"reason": "aesthetic"}, "unknown request reason"),
     ({"lang": "fr"}, "unknown language"),
     ({"annotate": "perhaps"}, "annotate must be"),
+    ({"annotation_format": "gif"}, "annotation_format must be"),
 ])
 def test_bad_form_field_is_422(client, fields, message):
     response = post(client, BLURRY.read_bytes(), **fields)
@@ -337,8 +354,8 @@ def test_openapi_documents_the_check(client):
     check = schema["paths"]["/v1/check"]["post"]
     form = check["requestBody"]["content"]["multipart/form-data"]["schema"]
     assert form["required"] == ["image"]
-    assert set(form["properties"]) == {"image", "reason", "lang", "annotate", "mode",
-                                       "birth_year", "card"}
+    assert set(form["properties"]) == {"image", "reason", "lang", "annotate",
+                                       "annotation_format", "mode", "birth_year", "card"}
     for status in ("200", "413", "415", "422"):
         ref = check["responses"][status]["content"]["application/json"]["schema"]["$ref"]
         assert ref.endswith("/CheckResponse")

@@ -74,6 +74,7 @@ _FALSE = {"0", "false", "no", "off"}
 
 #: What a request checks (form field ``mode``): the photo on an existing card, or a new photo.
 MODES = ("existing", "new")
+ANNOTATION_FORMATS = ("png", "jpeg")
 _CARD = {"auto": None, "yes": True, "no": False}
 
 
@@ -94,8 +95,12 @@ CHECK_FORM: dict[str, Any] = {
                      "default": i18n.DEFAULT_LANGUAGE,
                      "description": "Language of the explanation and the annotation"},
             "annotate": {"type": "boolean", "default": True,
-                         "description": "Include the annotated photo (PNG, base64). false "
-                                        "saves about 35 ms of CPU per check"},
+                         "description": "Include the annotated photo (base64). false "
+                                        "saves about 15 ms of CPU per check"},
+            "annotation_format": {"type": "string", "enum": list(ANNOTATION_FORMATS),
+                                  "default": "png",
+                                  "description": "png (lossless) or jpeg (about 20 ms less "
+                                                 "CPU, half the bytes; what the page uses)"},
             "mode": {"type": "string", "enum": list(MODES), "default": "existing",
                      "description": "existing: the photo on the citizen's card (or a photo or "
                                     "scan of the whole card) for a replacement request; new: "
@@ -154,6 +159,7 @@ class CheckRequest:
     reason: RequestReason
     lang: str
     annotate: bool
+    annotation_format: str = "png"
     mode: str = "existing"
     birth_year: int | None = None
     card: bool | None = None
@@ -301,7 +307,8 @@ def _judge(service: Service, checker: Checker, wanted: CheckRequest) -> tuple[in
     picture = None
     if wanted.annotate:
         try:
-            picture = render.annotation(inspection, policy, wanted.lang)
+            picture = render.annotation(inspection, policy, wanted.lang,
+                                        wanted.annotation_format)
         except Exception:  # a drawing bug must not hide the verdict
             log.exception("could not draw the annotation")
     if service.audit is not None:
@@ -376,6 +383,11 @@ def _check_request(service: Service, upload: Upload, reason: RequestReason,
     if annotate not in _TRUE | _FALSE:
         raise UploadRejected(UNPROCESSABLE, ErrorCode.INVALID_ARGUMENT,
                              f"annotate must be true or false, not {annotate!r}")
+    annotation_format = (upload.fields.get("annotation_format") or "png").lower()
+    if annotation_format not in ANNOTATION_FORMATS:
+        raise UploadRejected(UNPROCESSABLE, ErrorCode.INVALID_ARGUMENT,
+                             f"annotation_format must be png or jpeg, not "
+                             f"{annotation_format!r}")
     if upload.image is None:
         raise UploadRejected(UNPROCESSABLE, ErrorCode.INVALID_ARGUMENT,
                              f"no photo: send it in a form part named '{IMAGE_FIELD}'")
@@ -395,7 +407,8 @@ def _check_request(service: Service, upload: Upload, reason: RequestReason,
                              f"{BIRTH_YEARS.stop - 1}, not {year!r}")
     # An empty part goes to the pipeline, which answers error ``empty`` like the CLI does.
     return CheckRequest(image=upload.image, reason=reason, lang=lang,
-                        annotate=annotate in _TRUE, mode=mode,
+                        annotate=annotate in _TRUE, annotation_format=annotation_format,
+                        mode=mode,
                         birth_year=int(year) if year else None, card=_CARD[card])
 
 

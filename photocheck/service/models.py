@@ -50,10 +50,12 @@ class Annotation(_Frozen):
     """The photo with the face box, landmarks and covered regions drawn, under a header band
     with the verdict (``photocheck check --annotate`` draws the same picture)."""
 
-    media_type: Literal["image/png"] = "image/png"
+    media_type: Literal["image/png", "image/jpeg"] = Field(
+        default="image/png", description="PNG unless the request asked for annotation_format "
+                                         "jpeg")
     width: int = Field(description="px")
     height: int = Field(description="px")
-    data: str = Field(description="The PNG file, base64-encoded")
+    data: str = Field(description="The image file, base64-encoded")
 
 
 class CheckResponse(_Frozen):

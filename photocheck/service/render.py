@@ -1,4 +1,4 @@
-"""Turn an :class:`~photocheck.pipeline.Inspection` into what the page shows: words and a PNG.
+"""Turn an :class:`~photocheck.pipeline.Inspection` into what the page shows: words and a picture.
 
 The words come from :mod:`photocheck.i18n` and are formatted the way the annotation header
 formats them (the same helpers), so the page, the picture and the CLI never disagree.
@@ -33,6 +33,9 @@ CAPTURE_PAGE_MEASURES: tuple[str, ...] = (*CAPTURE_KEY_MEASURES, "detection_conf
 _PNG_PARAMS: list[int] = [cv2.IMWRITE_PNG_COMPRESSION, 1]
 if hasattr(cv2, "IMWRITE_PNG_FILTER"):  # OpenCV >= 4.11
     _PNG_PARAMS += [cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP]
+#: The page's picture: a 600x1000 annotation encodes in about 4 ms against 25 ms as PNG, at
+#: half the size; the marks stay sharp at this quality.
+JPEG_QUALITY = 90
 
 
 def explain(result: Result, lang: str) -> Explanation:
@@ -61,21 +64,33 @@ def explain(result: Result, lang: str) -> Explanation:
                        reasons=reasons, error=error, measures=measures)
 
 
-def annotation(inspection: Inspection, policy: Policy, lang: str) -> Annotation | None:
-    """The annotated photo as a base64 PNG; None for an ``error`` result."""
+def annotation(inspection: Inspection, policy: Policy, lang: str,
+               image_format: str = "png") -> Annotation | None:
+    """The annotated photo, base64-encoded as ``png`` or ``jpeg``; None for an ``error``
+    result."""
     if inspection.result.decision is Decision.ERROR:
         return None
     rgb = annotate(inspection, policy, lang=lang)
     if rgb is None:
         return None
     height, width = rgb.shape[:2]
-    return Annotation(width=width, height=height,
-                      data=base64.b64encode(png_bytes(rgb)).decode("ascii"))
+    encoded = jpeg_bytes(rgb) if image_format == "jpeg" else png_bytes(rgb)
+    return Annotation(media_type=f"image/{image_format}", width=width, height=height,
+                      data=base64.b64encode(encoded).decode("ascii"))
 
 
 def png_bytes(rgb: np.ndarray) -> bytes:
     """Encode an HxWx3 uint8 RGB array as PNG."""
-    ok, encoded = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), _PNG_PARAMS)
+    return _encode(rgb, ".png", _PNG_PARAMS)
+
+
+def jpeg_bytes(rgb: np.ndarray) -> bytes:
+    """Encode an HxWx3 uint8 RGB array as JPEG (quality :data:`JPEG_QUALITY`)."""
+    return _encode(rgb, ".jpg", [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+
+
+def _encode(rgb: np.ndarray, extension: str, params: list[int]) -> bytes:
+    ok, encoded = cv2.imencode(extension, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), params)
     if not ok:  # pragma: no cover - OpenCV fails only on unsupported arrays
-        raise RuntimeError("PNG encoding failed")
+        raise RuntimeError(f"{extension} encoding failed")
     return encoded.tobytes()

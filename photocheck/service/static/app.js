@@ -223,6 +223,7 @@
     }
     form.append("lang", state.lang);
     form.append("annotate", "true");
+    form.append("annotation_format", "jpeg");
     const headers = state.apiKey ? { "X-API-Key": state.apiKey } : {};
     const started = performance.now();
     let response;
