@@ -49,6 +49,8 @@ MEMBERS = {
         "mediapipe/modules/face_landmark/face_landmark.tflite",
     "selfie_segmentation.tflite":
         "mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite",
+    "iris_landmark.tflite":
+        "mediapipe/modules/iris_landmark/iris_landmark.tflite",
     "LICENSE":
         f"mediapipe-{VERSION}.dist-info/LICENSE",
 }

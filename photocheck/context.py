@@ -77,6 +77,8 @@ class Context:
         canonical: the best face at canonical scale, or None without a face / landmarks.
         person: HxW float32 probability (0-1) that a working-image pixel shows the person
             (hair, hijab, clothes included), or None when the policy needs no background.
+        eye_contours: the best face's eyelid contours, {"right", "left"}: (71, 2) working-image
+            px (``FaceFinder.eye_contours``), or None when the policy reads no eye openness.
     """
 
     rgb: np.ndarray = field(repr=False)
@@ -84,6 +86,7 @@ class Context:
     faces: tuple[Face, ...]
     canonical: CanonicalFace | None
     person: np.ndarray | None = field(default=None, repr=False)
+    eye_contours: dict[str, np.ndarray] | None = field(default=None, repr=False)
 
     @property
     def face(self) -> Face | None:
@@ -92,13 +95,16 @@ class Context:
 
 def build_context(rgb: np.ndarray, faces: list[Face], *, scale: float = 1.0,
                   canonical_face_width: int, crop_margin: float,
-                  person: np.ndarray | None = None) -> Context:
+                  person: np.ndarray | None = None,
+                  eye_contours: dict[str, np.ndarray] | None = None) -> Context:
     """Build the per-image context; ``crop_margin`` is the crop side / detector box width;
-    ``person`` the person probability map, when the policy reads the background."""
+    ``person`` the person probability map, when the policy reads the background;
+    ``eye_contours`` those of the best face, when it reads eye openness."""
     canonical = None
     if faces and faces[0].landmarks is not None:
         canonical = canonical_face(rgb, faces[0], canonical_face_width, crop_margin)
-    return Context(rgb=rgb, scale=scale, faces=tuple(faces), canonical=canonical, person=person)
+    return Context(rgb=rgb, scale=scale, faces=tuple(faces), canonical=canonical, person=person,
+                   eye_contours=eye_contours)
 
 
 def canonical_face(rgb: np.ndarray, face: Face, face_width: int, margin: float) -> CanonicalFace:

@@ -15,6 +15,11 @@ For the capture profile a person mask comes from MediaPipe's selfie segmentation
 shoulders) from the background. It is loaded only when asked for
 (``FaceFinderOptions.person_mask``), so a replacement check neither loads nor runs it.
 
+Also for the capture profile (eyes open?), MediaPipe's iris landmark model
+(``iris_landmark.tflite``, LiteRT) traces each eyelid on a 64x64 crop of the eye, far more
+closely than the Face Mesh does: :meth:`FaceFinder.eye_contours`. It too is loaded only when
+asked for (``FaceFinderOptions.eye_contours``).
+
 All are created once per :class:`FaceFinder` and released by :meth:`FaceFinder.close` (or a
 ``with`` block). Never create a finder before ``fork()``: MediaPipe tasks hang in forked
 children. Create one inside each worker process instead.
@@ -42,6 +47,22 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 DETECTOR_MODEL = "face_detection_short_range.tflite"
 LANDMARK_MODEL = "face_landmark.tflite"
 SEGMENTATION_MODEL = "selfie_segmentation.tflite"
+EYE_MODEL = "iris_landmark.tflite"
+EYE_INPUT_SIZE = 64  # fixed by the iris landmark model's input tensor
+# MediaPipe's iris graph crops a square 2.3x the distance between the eye's corners, centred
+# between them and turned so that the corners are level.
+EYE_CROP_SCALE = 2.3
+# Face Mesh corners of each eye, the one nearer the image's left edge first. The iris model is
+# trained on the eye on the image's left (the subject's right eye); the subject's left eye is
+# mirrored before it is fed, as MediaPipe's iris graph does.
+MESH_EYE_CORNERS = {"right": (33, 133), "left": (362, 263)}
+#: Number of points of an eye contour from the iris model: 0-8 the lower lid from the outer
+#: corner (0) to the inner corner (8), 9-15 the upper lid from outer to inner, then 55 points
+#: of four rings around the eye and the brow (MediaPipe's order; in the Face Mesh's numbering
+#: the first 16 are 33, 7, 163, 144, 145, 153, 154, 155, 133, 246, 161, 160, 159, 158, 157, 173
+#: for the right eye and 263, 249, 390, 373, 374, 380, 381, 382, 362, 466, 388, 387, 386, 385,
+#: 384, 398 for the left).
+EYE_CONTOUR_POINTS = 71
 SEGMENTATION_INPUT_SIZE = 256  # fixed by the selfie segmentation model's input tensor
 LANDMARK_INPUT_SIZE = 192  # fixed by the Face Mesh model's input tensor
 # MediaPipe's face-mesh graph crops 1.5x the detection box, squared on its long side.
@@ -116,6 +137,7 @@ class FaceFinderOptions:
     max_faces: int = 5
     landmarks: bool = True
     person_mask: bool = False  # load the segmentation model for :meth:`FaceFinder.person_mask`
+    eye_contours: bool = False  # load the iris model for :meth:`FaceFinder.eye_contours`
     num_threads: int = 1
     # "litert": photocheck.blazeface (fast); "mediapipe": the MediaPipe Tasks FaceDetector, the
     # reference it is tested against.
@@ -126,11 +148,12 @@ class FaceFinder:
     """Owns the detector and landmark models; ``detect(rgb)`` returns faces, best first."""
 
     def __init__(self, detector, landmarker, options: FaceFinderOptions,
-                 segmenter=None) -> None:
+                 segmenter=None, eye_model: EyeContourModel | None = None) -> None:
         self._detector = detector
         self._landmarker = landmarker
         self._segmenter = segmenter
         self._options = options
+        self._eye_model = eye_model
         self._warm = False
         # LiteRT copies (and warns about) input buffers not aligned to 64 bytes.
         self._landmark_input = aligned_zeros((1, LANDMARK_INPUT_SIZE, LANDMARK_INPUT_SIZE, 3))
@@ -147,7 +170,8 @@ class FaceFinder:
     def _create(cls, options: FaceFinderOptions) -> FaceFinder:
         folder = Path(options.models) if options.models else models_dir()
         needed = (DETECTOR_MODEL, LANDMARK_MODEL) + (
-            (SEGMENTATION_MODEL,) if options.person_mask else ())
+            (SEGMENTATION_MODEL,) if options.person_mask else ()) + (
+            (EYE_MODEL,) if options.eye_contours else ())
         for name in needed:
             if not (folder / name).is_file():
                 raise FileNotFoundError(
@@ -176,7 +200,9 @@ class FaceFinder:
                 model_path=str(folder / SEGMENTATION_MODEL), num_threads=options.num_threads
             )
             segmenter.allocate_tensors()
-        return cls(detector, landmarker, options, segmenter)
+        eye_model = (EyeContourModel(folder / EYE_MODEL, options.num_threads)
+                     if options.eye_contours else None)
+        return cls(detector, landmarker, options, segmenter, eye_model)
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
         """Find faces in an HxWx3 uint8 RGB image; best (score x area) first; [] when none."""
@@ -241,6 +267,18 @@ class FaceFinder:
         probability = output.reshape(size, size).astype(np.float32)
         return cv2.resize(probability, (width, height), interpolation=cv2.INTER_LINEAR)
 
+    def eye_contours(self, rgb: np.ndarray, face: Face) -> dict[str, np.ndarray] | None:
+        """Eyelid contours of ``face`` (found in ``rgb``) from MediaPipe's iris landmark model:
+        {"right": (71, 2), "left": (71, 2)} for the subject's eyes, float32 pixels of ``rgb``,
+        points in the order given at ``EYE_CONTOUR_POINTS``; None for a face without
+        landmarks. Needs ``FaceFinderOptions(eye_contours=True)``.
+        """
+        if self._eye_model is None:
+            raise RuntimeError("this FaceFinder was created without eye_contours=True")
+        if face.landmarks is None:
+            return None
+        return self._eye_model.contours(rgb, face.landmarks)
+
     def close(self) -> None:
         with _native_logs_silenced():
             if self._detector is not None:
@@ -248,12 +286,65 @@ class FaceFinder:
                 self._detector = None
             self._landmarker = None
             self._segmenter = None
+            self._eye_model = None
 
     def __enter__(self) -> FaceFinder:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class EyeContourModel:
+    """MediaPipe's iris landmark model on both eyes of a face. Not thread-safe.
+
+    For each eye, a square crop EYE_CROP_SCALE times the distance between the Face Mesh eye
+    corners, centred between them and turned so that they are level, is resampled to 64x64 (the
+    subject's left eye mirrored), fed with values in [0, 1], and the 71 eye-contour points that
+    come out (x, y in pixels of the crop) are mapped back to the image. The model's other output
+    (5 iris points) is not used.
+    """
+
+    def __init__(self, model: Path, num_threads: int = 1) -> None:
+        from ai_edge_litert.interpreter import Interpreter
+
+        with _native_logs_silenced():
+            self._interpreter = Interpreter(model_path=str(model), num_threads=num_threads)
+            self._interpreter.allocate_tensors()
+        self._input_index = self._interpreter.get_input_details()[0]["index"]
+        # The contour output has 71 x 3 values, the iris output 5 x 3.
+        self._output = next(d["index"] for d in self._interpreter.get_output_details()
+                            if int(np.prod(d["shape"])) == EYE_CONTOUR_POINTS * 3)
+        self._input = aligned_zeros((1, EYE_INPUT_SIZE, EYE_INPUT_SIZE, 3))
+
+    def contours(self, rgb: np.ndarray, landmarks: np.ndarray) -> dict[str, np.ndarray]:
+        """{"right", "left"}: (71, 2) float32 eye-contour points in pixels of ``rgb``, from
+        the (468, 2+) Face Mesh ``landmarks`` of a face in ``rgb``."""
+        interpreter = self._interpreter
+        size = EYE_INPUT_SIZE
+        mirror = np.array([[-1.0, 0.0, size], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+        result = {}
+        for side, (first, second) in MESH_EYE_CORNERS.items():
+            a = landmarks[first, :2].astype(np.float64)
+            b = landmarks[second, :2].astype(np.float64)
+            distance = float(np.hypot(*(b - a)))
+            if not distance > 0:
+                raise ValueError("eye corners coincide")
+            angle = math.atan2(b[1] - a[1], b[0] - a[0])
+            to_crop = _similarity(tuple((a + b) / 2), angle, size / (EYE_CROP_SCALE * distance),
+                                  size)
+            if side == "left":  # the model knows the eye on the image's left: mirror this one
+                to_crop = (mirror @ np.vstack([to_crop, (0.0, 0.0, 1.0)]))[:2]
+            crop = cv2.warpAffine(rgb, to_crop, (size, size), flags=cv2.INTER_LINEAR,
+                                  borderMode=cv2.BORDER_REPLICATE)
+            np.multiply(crop, np.float32(1.0 / 255.0), out=self._input[0])
+            interpreter.set_tensor(self._input_index, self._input)
+            interpreter.invoke()
+            points = interpreter.get_tensor(self._output).reshape(EYE_CONTOUR_POINTS, 3)[:, :2]
+            back = cv2.invertAffineTransform(to_crop)
+            result[side] = (points @ back[:, :2].T + back[:, 2]).astype(np.float32)
+        return result
+
 
 
 class _MediaPipeDetector:

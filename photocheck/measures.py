@@ -254,11 +254,13 @@ def head_pose(landmarks: np.ndarray) -> tuple[float, float, float]:
     return yaw, pitch, roll
 
 
-#: Face Mesh eye points for the eye aspect ratio: corners, then upper and lower lid pairs
-#: facing each other (subject's right eye, then left).
+#: Points of an eye contour from the iris landmark model (``Context.eye_contours``) for the
+#: eye aspect ratio: corners, then upper and lower lid pairs facing each other; the same for
+#: both eyes (subject's right, then left). In the Face Mesh's numbering they are, for the right
+#: eye, corners 33 and 133, upper lid 160, 159, 158 and lower lid 144, 145, 153.
 EYE_OPENNESS_POINTS = {
-    "right": ((33, 133), (160, 159, 158), (144, 145, 153)),
-    "left": ((263, 362), (387, 386, 385), (373, 374, 380)),
+    "right": ((0, 8), (11, 12, 13), (3, 4, 5)),
+    "left": ((0, 8), (11, 12, 13), (3, 4, 5)),
 }
 
 
@@ -369,7 +371,8 @@ class Spec:
 
     ``core`` measures run for every policy; the others only when the policy reads them.
     ``params`` names the [measures] parameters a non-core measure needs (core parameters are
-    always present); ``needs_person_mask`` says the context must carry the person mask.
+    always present); ``needs_person_mask`` and ``needs_eye_contours`` say the context must
+    carry the person mask or the eye contours (models that only such measures need).
     """
 
     compute: Callable[[Context, Mapping[str, float], dict], float | None]
@@ -379,6 +382,7 @@ class Spec:
     core: bool = True
     params: frozenset[str] = frozenset()
     needs_person_mask: bool = False
+    needs_eye_contours: bool = False
 
 
 def _face_only(fn):
@@ -581,11 +585,12 @@ def _pose_angle(index: int):
 
 
 def _eye_openness(side: str):
+    # From the iris landmark model's eyelid contours: the Face Mesh follows a closing lid only
+    # part of the way, the iris model's contours follow it down.
     def compute(ctx, params, cache):
-        landmarks = _landmarks(ctx)
-        if landmarks is None:
+        if ctx.eye_contours is None:
             return None
-        return eye_aspect_ratio(landmarks, *EYE_OPENNESS_POINTS[side])
+        return eye_aspect_ratio(ctx.eye_contours[side], *EYE_OPENNESS_POINTS[side])
 
     return compute
 
@@ -751,13 +756,16 @@ MEASURES: dict[str, Spec] = {
     "head_roll_deg": Spec(_pose_angle(2), "deg", "middle",
                           "Head tilt in the image plane (0 = upright)", core=False),
     "right_eye_openness": Spec(_eye_openness("right"), "ratio", "higher",
-                               "Eye aspect ratio of the right eye (lid gap / eye width)",
-                               core=False),
+                               "Eye aspect ratio of the right eye (lid gap / eye width) from "
+                               "the iris landmark model's eyelid contour", core=False,
+                               needs_eye_contours=True),
     "left_eye_openness": Spec(_eye_openness("left"), "ratio", "higher",
-                              "Eye aspect ratio of the left eye (lid gap / eye width)",
-                              core=False),
+                              "Eye aspect ratio of the left eye (lid gap / eye width) from "
+                              "the iris landmark model's eyelid contour", core=False,
+                              needs_eye_contours=True),
     "eyes_openness": Spec(_eyes_openness, "ratio", "higher",
-                          "Eye aspect ratio of the more closed eye", core=False),
+                          "Eye aspect ratio of the more closed eye", core=False,
+                          needs_eye_contours=True),
     "eye_distance_px": Spec(_eye_distance_px, "px", "higher",
                             "Distance between the eye centres, original pixels", core=False),
     "face_width_ratio": Spec(_face_width_ratio, "0-1", "middle",

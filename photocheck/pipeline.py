@@ -92,8 +92,10 @@ class Checker:
         self._finder = FaceFinder.create_from_options(FaceFinderOptions(
             models=models, min_detection_confidence=processing.min_detection_confidence,
             max_faces=processing.max_faces,
-            # The segmentation model is loaded only for a policy that reads the background.
+            # The segmentation and iris models are loaded only for a policy that reads the
+            # background or eye openness.
             person_mask=self.policy.needs_person_mask,
+            eye_contours=self.policy.needs_eye_contours,
         ))
         self._card_config = default_config() if self.policy.card is not None else None
 
@@ -165,9 +167,12 @@ class Checker:
         """Measure and decide on a portrait (a whole image, or the portrait cut from a card)."""
         processing = self.policy.processing
         person = self._finder.person_mask(image.rgb) if self.policy.needs_person_mask else None
+        eyes = (self._finder.eye_contours(image.rgb, faces[0])
+                if faces and self.policy.needs_eye_contours else None)
         context = build_context(image.rgb, faces, scale=image.scale,
                                 canonical_face_width=processing.canonical_face_width,
-                                crop_margin=processing.canonical_crop_margin, person=person)
+                                crop_margin=processing.canonical_crop_margin, person=person,
+                                eye_contours=eyes)
         measures = measure_all(context, self.policy.measure_params, self.policy.measure_names)
         if card is not None:
             measures.update(card_measures(card))

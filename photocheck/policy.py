@@ -252,6 +252,11 @@ class Policy:
         """Whether a measure to compute reads the person mask (the segmentation model)."""
         return any(MEASURES[name].needs_person_mask for name in self.measure_names)
 
+    @property
+    def needs_eye_contours(self) -> bool:
+        """Whether a measure to compute reads the eyelid contours (the iris landmark model)."""
+        return any(MEASURES[name].needs_eye_contours for name in self.measure_names)
+
     def decide(self, measures: Mapping[str, float | None], *, has_face: bool,
                request_reason: RequestReason = RequestReason.QUALITY,
                birth_year: int | None = None

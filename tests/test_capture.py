@@ -6,7 +6,10 @@
   inputs, by property;
 * the policy kind, the rule syntax and the KTP-el background colour rule (red for an odd birth
   year, blue for an even one; review without a birth year);
-* replacement results keep exactly the core measures and never load the segmentation model;
+* replacement results keep exactly the core measures and never load the segmentation model
+  nor the iris landmark model;
+* eye openness from the iris landmark model's eyelid contours: closed eyes below the limit,
+  every open eye (samples, development portraits) above the review limit;
 * the CLI options ``--profile`` and ``--birth-year``;
 * on the development portraits (skipped when ``../shared/data/portraits`` is absent): frontal
   ID photos look frontal, and a hijab counts as the person, not the background.
@@ -17,6 +20,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -27,6 +31,8 @@ from typer.testing import CliRunner
 import photocheck
 from photocheck import degrade
 from photocheck.cli import app
+from photocheck.detect import (EYE_MODEL, MESH_EYE_CORNERS, FaceFinder, FaceFinderOptions,
+                               models_dir)
 from photocheck.measures import (CANONICAL_FACE_POINTS, CORE_MEASURES, MEASURES,
                                  background_colour, eye_aspect_ratio, halves_brightness_ratio,
                                  head_pose, shadow_fraction)
@@ -86,10 +92,8 @@ def test_every_capture_rule_reason_has_a_failing_sample_and_the_good_photos_pass
     rejected = {reason for row in ROWS if row["expected_decision"] == "rejected"
                 and not row["known_gap"] for reason in row["expected_reasons"].split(";")}
     policy = Policy.load("capture")
-    # Rule reasons with a sample that fails for exactly that reason (eyes_closed is the known
-    # gap listed in the CSV); plus the colour rule's own reason.
-    wanted = {rule.reason.value for rule in policy.rules} - {"eyes_closed"}
-    wanted |= {"background_colour_mismatch"}
+    # Rule reasons with a sample that fails for exactly that reason, plus the colour rule's own.
+    wanted = {rule.reason.value for rule in policy.rules} | {"background_colour_mismatch"}
     assert wanted <= rejected, sorted(wanted - rejected)
     accepted = [row for row in ROWS if row["expected_decision"] == "accepted"]
     assert {row["birth_year"] for row in accepted} >= {"1990", "1991"}  # blue and red
@@ -142,11 +146,13 @@ def test_replacement_results_hold_exactly_the_core_measures(checker, portrait):
     assert result.background is None and result.policy.kind == "replacement"
     assert not checker.policy.needs_person_mask
     assert checker._finder._segmenter is None  # the segmentation model is not even loaded
+    assert not checker.policy.needs_eye_contours
+    assert checker._finder._eye_model is None  # nor the iris landmark model
 
 
 def test_capture_policy_reads_the_capture_measures():
     policy = Policy.load("capture")
-    assert policy.kind == "capture" and policy.needs_person_mask
+    assert policy.kind == "capture" and policy.needs_person_mask and policy.needs_eye_contours
     assert set(CORE_MEASURES) <= set(policy.measure_names)
     assert {"head_yaw_deg", "eyes_openness", "background_clutter", "background_hue_deg",
             "face_lighting_ratio", "face_shadow_fraction"} <= set(policy.measure_names)
@@ -211,6 +217,98 @@ def test_eye_aspect_ratio_falls_as_the_lids_close():
     values = [eye_aspect_ratio(eye(gap), (0, 1), (2, 3, 4), (5, 6, 7)) for gap in (5, 2, 0.3)]
     assert values[0] == pytest.approx(10 / 30)
     assert values[0] > values[1] > values[2]
+
+
+# --------------------------------------------------------------------------------------------
+# Eye openness from the iris landmark model
+# --------------------------------------------------------------------------------------------
+
+
+def _eyes_closed_rule():
+    (rule,) = [r for r in Policy.load("capture").rules if r.measure == "eyes_openness"]
+    assert rule.reason is Reason.EYES_CLOSED
+    assert rule.eligible_below < rule.review_below  # defect_below, then the review band
+    return rule
+
+
+def _openness(checker, path: Path) -> dict[str, float]:
+    """Eye aspect ratio of each eye (the subject's right, left) as the capture check reads it."""
+    inspection = checker.inspect(path, birth_year=1990)
+    contours = inspection.context.eye_contours
+    from photocheck.measures import EYE_OPENNESS_POINTS
+
+    return {side: eye_aspect_ratio(contours[side], *EYE_OPENNESS_POINTS[side])
+            for side in ("right", "left")}
+
+
+def test_closed_eyes_measure_below_the_limit_and_open_eyes_above_the_review_band(
+        capture_checker):
+    rule = _eyes_closed_rule()
+    closed = {"astronaut_eyes_closed.jpg", "astronaut_right_eye_closed.jpg"}
+    values = {}
+    for name in sorted({row["file"] for row in ROWS}):
+        value = capture_checker.check(CAPTURE / name, birth_year=1990).measures["eyes_openness"]
+        if value is not None:  # noface_blue
+            values[name] = value
+    assert closed <= set(values)
+    open_values = [v for name, v in values.items() if name not in closed]
+    assert len(open_values) >= 15
+    # With a margin either side: closed eyes measure about 0.08, open ones 0.28 and more.
+    assert max(values[name] for name in closed) < rule.eligible_below - 0.03, values
+    assert min(open_values) > rule.review_below + 0.1, values
+
+
+def test_eye_contours_follow_each_lid(capture_checker):
+    rule = _eyes_closed_rule()
+    open_eyes = _openness(capture_checker, CAPTURE / "astronaut_blue.jpg")
+    shut = _openness(capture_checker, CAPTURE / "astronaut_eyes_closed.jpg")
+    one = _openness(capture_checker, CAPTURE / "astronaut_right_eye_closed.jpg")
+    for side in ("right", "left"):
+        assert open_eyes[side] > 0.3 and shut[side] < rule.eligible_below, (open_eyes, shut)
+        assert shut[side] < open_eyes[side] / 3
+    # One eye shut: that eye reads closed, the other stays open (each eye is read by itself).
+    assert one["right"] < rule.eligible_below and one["left"] > 0.3, one
+
+
+def test_eye_contours_lie_on_the_eyes(portrait):
+    rgb = portrait(200).rgb
+    with FaceFinder.create_from_options(FaceFinderOptions(eye_contours=True)) as own:
+        (face,) = own.detect(rgb)
+        contours = own.eye_contours(rgb, face)
+    eye_width = float(np.linalg.norm(face.landmarks[33, :2] - face.landmarks[133, :2]))
+    for side, (near_left, near_right) in MESH_EYE_CORNERS.items():
+        points = contours[side]
+        assert points.shape == (71, 2)
+        # Points 0 and 8 are the outer and inner corners; the subject's left eye is mirrored
+        # for the model and back, so its outer corner (263) is on the image's right. The iris
+        # model puts the outer corner up to a quarter of the eye width inside the mesh's (which
+        # runs on into the fold); swapped corners would be a whole eye width off.
+        outer, inner = (near_left, near_right) if side == "right" else (near_right, near_left)
+        for index, mesh, within in ((0, outer, 0.35), (8, inner, 0.15)):
+            off = np.linalg.norm(points[index] - face.landmarks[mesh, :2])
+            assert off < within * eye_width, (side, index, off / eye_width)
+        upper, lower = points[9:16, 1].mean(), points[1:8, 1].mean()
+        assert upper < lower  # y grows downwards: the upper lid is above the lower
+    with FaceFinder.create_from_options(FaceFinderOptions()) as without:
+        with pytest.raises(RuntimeError, match="eye_contours=True"):
+            without.eye_contours(rgb, face)  # a finder made without the iris model
+
+
+def test_eye_openness_is_not_assessed_without_eye_contours(capture_checker):
+    inspection = capture_checker.inspect(CAPTURE / "astronaut_blue.jpg", birth_year=1990)
+    context = replace(inspection.context, eye_contours=None)
+    assert MEASURES["eyes_openness"].compute(context, {}, {}) is None
+    assert MEASURES["eyes_openness"].compute(inspection.context, {}, {}) == pytest.approx(
+        inspection.result.measures["eyes_openness"])
+
+
+def test_a_missing_eye_model_is_named_when_eye_contours_are_asked_for(tmp_path, portrait):
+    for name in ("face_detection_short_range.tflite", "face_landmark.tflite"):
+        (tmp_path / name).write_bytes((models_dir() / name).read_bytes())
+    with FaceFinder.create_from_options(FaceFinderOptions(models=tmp_path)) as own:
+        assert own.detect(portrait().rgb)  # a replacement check needs no iris model
+    with pytest.raises(FileNotFoundError, match=EYE_MODEL):
+        FaceFinder.create_from_options(FaceFinderOptions(models=tmp_path, eye_contours=True))
 
 
 def _background_of(rgb: np.ndarray) -> tuple[float, float, float, float]:
@@ -380,3 +478,17 @@ def test_a_hijab_belongs_to_the_person_not_the_background(capture_checker):
         assert Reason.BACKGROUND_NOT_UNIFORM not in reasons, (path.name, _describe(result))
         assert Reason.FACE_OCCLUDED not in reasons, (path.name, _describe(result))
         assert Reason.MOUTH_COVERED not in reasons, (path.name, _describe(result))
+
+
+def test_no_open_eyed_portrait_is_taken_for_closed(capture_checker):
+    # All development portraits show open eyes, the narrowest (smiling) ones measure 0.17.
+    rule = _eyes_closed_rule()
+    paths = _portraits("frontal")
+    assert len(paths) >= 50
+    values = {}
+    for path in paths:
+        value = capture_checker.check(path, birth_year=1990).measures["eyes_openness"]
+        assert value is not None, path.name
+        values[path.name] = value
+    low = min(values, key=values.get)
+    assert values[low] > rule.review_below, (low, values[low])
