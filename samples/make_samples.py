@@ -504,7 +504,7 @@ def build_capture(finder: FaceFinder) -> tuple[dict[str, bytes], list[CaptureSam
     astro, _ = capture_portrait(src[A], person[A], geo[A], KTP_BLUE)
     add("astronaut_blue.jpg", astro, CaptureSample(
         "astronaut_blue.jpg", "1990", "accepted", "meets_capture_standard",
-        how=f"Eileen Collins on a plain KTP blue backdrop, as grace_hopper_blue", source=A))
+        how="Eileen Collins on a plain KTP blue backdrop, as grace_hopper_blue", source=A))
 
     # -- the colour rule --------------------------------------------------------------------
     add("grace_hopper_red.jpg", None, CaptureSample(
