@@ -91,20 +91,18 @@ def annotate(inspection: Inspection, policy: Policy, *,
     height, width = rgb.shape[:2]
     factor = max(1, math.ceil(MIN_WIDTH / width))
     canvas = np.ascontiguousarray(rgb).copy()
-    if factor > 1:
-        canvas = cv2.resize(canvas, (width * factor, height * factor),
-                            interpolation=cv2.INTER_NEAREST)
-
     context = inspection.context
     if context is not None and context.canonical is not None:
+        # Tinted before the enlargement: pixel replication commutes with a per-pixel tint,
+        # and the working image has factor**2 times fewer pixels to tint.
         mask = _occlusion_in_image(inspection, policy)
         if mask is not None and mask.any():
-            if factor > 1:
-                mask = cv2.resize(mask.astype(np.uint8), (width * factor, height * factor),
-                                  interpolation=cv2.INTER_NEAREST) > 0
             tinted = canvas[mask].astype(np.float32) * (1 - OCCLUSION_ALPHA)
             tinted += np.array(OCCLUSION_TINT, np.float32) * OCCLUSION_ALPHA
             canvas[mask] = np.round(tinted).astype(np.uint8)
+    if factor > 1:
+        canvas = cv2.resize(canvas, (width * factor, height * factor),
+                            interpolation=cv2.INTER_NEAREST)
     if context is not None and context.person is not None:
         _outline_background(canvas, context, policy)
 
@@ -126,12 +124,10 @@ def annotate(inspection: Inspection, policy: Policy, *,
                        width=line)
 
     header = _header(result, photo.width, lang, has_face=bool(context and context.faces))
-    out = Image.new("RGB", (photo.width, header.height + photo.height))
-    out.paste(header, (0, 0))
-    out.paste(photo, (0, header.height))
+    out = np.vstack([np.asarray(header), np.asarray(photo)])
     if inspection.card is not None and inspection.scene is not None:
-        return _beside_card(np.asarray(out), inspection)
-    return np.asarray(out)
+        return _beside_card(out, inspection)
+    return out
 
 
 def _beside_card(annotated: np.ndarray, inspection: Inspection) -> np.ndarray:
