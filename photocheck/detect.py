@@ -271,7 +271,7 @@ class FaceFinder:
         """Eyelid contours of ``face`` (found in ``rgb``) from MediaPipe's iris landmark model:
         {"right": (71, 2), "left": (71, 2)} for the subject's eyes, float32 pixels of ``rgb``,
         points in the order given at ``EYE_CONTOUR_POINTS``; None for a face without
-        landmarks. Needs ``FaceFinderOptions(eye_contours=True)``.
+        landmarks (or with a degenerate mesh). Needs ``FaceFinderOptions(eye_contours=True)``.
         """
         if self._eye_model is None:
             raise RuntimeError("this FaceFinder was created without eye_contours=True")
@@ -317,9 +317,10 @@ class EyeContourModel:
                             if int(np.prod(d["shape"])) == EYE_CONTOUR_POINTS * 3)
         self._input = aligned_zeros((1, EYE_INPUT_SIZE, EYE_INPUT_SIZE, 3))
 
-    def contours(self, rgb: np.ndarray, landmarks: np.ndarray) -> dict[str, np.ndarray]:
+    def contours(self, rgb: np.ndarray, landmarks: np.ndarray) -> dict[str, np.ndarray] | None:
         """{"right", "left"}: (71, 2) float32 eye-contour points in pixels of ``rgb``, from
-        the (468, 2+) Face Mesh ``landmarks`` of a face in ``rgb``."""
+        the (468, 2+) Face Mesh ``landmarks`` of a face in ``rgb``; None if an eye's corners
+        coincide."""
         interpreter = self._interpreter
         size = EYE_INPUT_SIZE
         mirror = np.array([[-1.0, 0.0, size], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
@@ -328,8 +329,8 @@ class EyeContourModel:
             a = landmarks[first, :2].astype(np.float64)
             b = landmarks[second, :2].astype(np.float64)
             distance = float(np.hypot(*(b - a)))
-            if not distance > 0:
-                raise ValueError("eye corners coincide")
+            if not distance > 0:  # a degenerate mesh: no eye to crop, openness not assessed
+                return None
             angle = math.atan2(b[1] - a[1], b[0] - a[0])
             to_crop = _similarity(tuple((a + b) / 2), angle, size / (EYE_CROP_SCALE * distance),
                                   size)

@@ -492,3 +492,16 @@ def test_no_open_eyed_portrait_is_taken_for_closed(capture_checker):
         values[path.name] = value
     low = min(values, key=values.get)
     assert values[low] > rule.review_below, (low, values[low])
+
+
+def test_a_degenerate_mesh_leaves_eye_openness_unassessed(portrait):
+    """Eye corners on one point (no eye to crop): not assessed, not an internal error."""
+    import dataclasses
+
+    rgb = portrait().rgb
+    with FaceFinder.create_from_options(FaceFinderOptions(eye_contours=True)) as own:
+        (face,) = own.detect(rgb)
+        landmarks = face.landmarks.copy()
+        landmarks[133] = landmarks[33]
+        assert own.eye_contours(rgb, dataclasses.replace(face, landmarks=landmarks)) is None
+        assert own.eye_contours(rgb, face) is not None
