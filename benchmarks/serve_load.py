@@ -10,7 +10,8 @@ a KTP photo (as ``benchmarks/single_image.py`` does), warms up, then sends reque
 answers come (closed loop):
 
 * ``--requests`` checks with ``annotate=false``: the API as another service calls it;
-* ``--annotated`` checks with the annotated picture as the counter page asks for it (JPEG).
+* ``--annotated`` checks with the annotated picture as the counter page asks for it (JPEG,
+  without the text band: the page shows the words itself).
 
 Latency is from sending the request to having read the whole answer. The server's resident
 memory (VmRSS from /proc) is read after the warm-up and every 1,000 requests, to show whether it
@@ -99,8 +100,10 @@ def multipart(photo: bytes, annotate: bool) -> tuple[bytes, str]:
          f"{'true' if annotate else 'false'}").encode(),
     ]
     if annotate:
-        parts.append((f"--{boundary}\r\nContent-Disposition: form-data; "
-                      f"name=\"annotation_format\"\r\n\r\njpeg").encode())
+        parts += [(f"--{boundary}\r\nContent-Disposition: form-data; "
+                   f"name=\"{name}\"\r\n\r\n{value}").encode()
+                  for name, value in (("annotation_format", "jpeg"),
+                                      ("annotation_header", "false"))]
     body = b"\r\n".join(parts) + f"\r\n--{boundary}--\r\n".encode()
     return body, f"multipart/form-data; boundary={boundary}"
 
@@ -245,7 +248,7 @@ def main() -> None:
             if args.annotated:
                 page = load(port, server.pid, *drawn, requests=args.annotated,
                             clients=args.clients)
-                report("page (annotated JPEG, base64)", page, args.clients)
+                report("page (annotated JPEG without text band, base64)", page, args.clients)
             rss_end = rss_mb(server.pid)
         finally:
             server.terminate()

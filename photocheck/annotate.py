@@ -77,11 +77,13 @@ CAPTURE_KEY_MEASURES = ("head_yaw_deg", "head_pitch_deg", "head_roll_deg", "eyes
 
 
 def annotate(inspection: Inspection, policy: Policy, *,
-             lang: str = i18n.DEFAULT_LANGUAGE) -> np.ndarray | None:
+             lang: str = i18n.DEFAULT_LANGUAGE, header: bool = True) -> np.ndarray | None:
     """The annotated image as an HxWx3 uint8 RGB array, or None for an ``error`` result.
 
     ``policy`` must be the one the inspection was judged with: its measure parameters
-    recompute the occlusion map. ``lang`` is ``id`` (default) or ``en``.
+    recompute the occlusion map. ``lang`` is ``id`` (default) or ``en``. ``header=False``
+    leaves out the text band (verdict, reasons, measures) for a page that shows them itself:
+    the photo and its marks only, at the working image's size (nothing to keep legible).
     """
     lang = i18n.check_language(lang)
     result = inspection.result
@@ -89,7 +91,7 @@ def annotate(inspection: Inspection, policy: Policy, *,
         return None
     rgb = inspection.image.rgb
     height, width = rgb.shape[:2]
-    factor = max(1, math.ceil(MIN_WIDTH / width))
+    factor = max(1, math.ceil(MIN_WIDTH / width)) if header else 1
     canvas = np.ascontiguousarray(rgb).copy()
     context = inspection.context
     if context is not None and context.canonical is not None:
@@ -123,8 +125,10 @@ def annotate(inspection: Inspection, policy: Policy, *,
         draw.rectangle(_scaled_box(face.box, factor), outline=COLOURS[result.decision],
                        width=line)
 
-    header = _header(result, photo.width, lang, has_face=bool(context and context.faces))
-    out = np.vstack([np.asarray(header), np.asarray(photo)])
+    out = np.asarray(photo)
+    if header:
+        band = _header(result, photo.width, lang, has_face=bool(context and context.faces))
+        out = np.vstack([np.asarray(band), out])
     if inspection.card is not None and inspection.scene is not None:
         return _beside_card(out, inspection)
     return out

@@ -153,6 +153,19 @@ def test_the_page_asks_for_a_jpeg_picture(client):
     assert len(data) < len(base64.b64decode(png["data"]))
 
 
+def test_the_page_asks_for_the_picture_without_its_text_band(client, checker):
+    """annotation_header=false: the photo and its marks at the size it was judged at, no text
+    band and no enlargement (the page shows verdict, reasons and measures itself)."""
+    photo = BLURRY.read_bytes()
+    full = post(client, photo).json()["annotation"]
+    bare = post(client, photo, annotation_header="false").json()["annotation"]
+    working = checker.inspect(photo).image.rgb.shape
+    assert (bare["height"], bare["width"]) == working[:2]
+    assert bare["width"] <= full["width"] and bare["height"] < full["height"]
+    assert Image.open(io.BytesIO(base64.b64decode(bare["data"]))).size == (bare["width"],
+                                                                          bare["height"])
+
+
 def test_annotate_false_leaves_the_picture_out(client):
     body = post(client, BLURRY.read_bytes(), annotate="false").json()
     assert body["result"]["decision"] == "eligible"
@@ -249,6 +262,7 @@ def test_upload_limit_holds_while_streaming(client):
     ({"lang": "fr"}, "unknown language"),
     ({"annotate": "perhaps"}, "annotate must be"),
     ({"annotation_format": "gif"}, "annotation_format must be"),
+    ({"annotation_header": "maybe"}, "annotation_header must be"),
 ])
 def test_bad_form_field_is_422(client, fields, message):
     response = post(client, BLURRY.read_bytes(), **fields)
@@ -355,7 +369,8 @@ def test_openapi_documents_the_check(client):
     form = check["requestBody"]["content"]["multipart/form-data"]["schema"]
     assert form["required"] == ["image"]
     assert set(form["properties"]) == {"image", "reason", "lang", "annotate",
-                                       "annotation_format", "mode", "birth_year", "card"}
+                                       "annotation_format", "annotation_header", "mode",
+                                       "birth_year", "card"}
     for status in ("200", "413", "415", "422"):
         ref = check["responses"][status]["content"]["application/json"]["schema"]["$ref"]
         assert ref.endswith("/CheckResponse")

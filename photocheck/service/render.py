@@ -65,12 +65,12 @@ def explain(result: Result, lang: str) -> Explanation:
 
 
 def annotation(inspection: Inspection, policy: Policy, lang: str,
-               image_format: str = "png") -> Annotation | None:
-    """The annotated photo, base64-encoded as ``png`` or ``jpeg``; None for an ``error``
-    result."""
+               image_format: str = "png", header: bool = True) -> Annotation | None:
+    """The annotated photo, base64-encoded as ``png`` or ``jpeg``, with or without its text
+    ``header``; None for an ``error`` result."""
     if inspection.result.decision is Decision.ERROR:
         return None
-    rgb = annotate(inspection, policy, lang=lang)
+    rgb = annotate(inspection, policy, lang=lang, header=header)
     if rgb is None:
         return None
     height, width = rgb.shape[:2]

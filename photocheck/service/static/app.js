@@ -224,6 +224,7 @@
     form.append("lang", state.lang);
     form.append("annotate", "true");
     form.append("annotation_format", "jpeg");
+    form.append("annotation_header", "false"); // the page shows the words itself
     const headers = state.apiKey ? { "X-API-Key": state.apiKey } : {};
     const started = performance.now();
     let response;
