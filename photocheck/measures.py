@@ -255,13 +255,13 @@ def head_pose(landmarks: np.ndarray) -> tuple[float, float, float]:
 
 
 #: Points of an eye contour from the iris landmark model (``Context.eye_contours``) for the
-#: eye aspect ratio: corners, then upper and lower lid pairs facing each other; the same for
-#: both eyes (subject's right, then left). In the Face Mesh's numbering they are, for the right
-#: eye, corners 33 and 133, upper lid 160, 159, 158 and lower lid 144, 145, 153.
-EYE_OPENNESS_POINTS = {
-    "right": ((0, 8), (11, 12, 13), (3, 4, 5)),
-    "left": ((0, 8), (11, 12, 13), (3, 4, 5)),
-}
+#: eye aspect ratio: corners, then upper and lower lid pairs facing each other. Both eyes'
+#: contours come in the same order (the left eye is mirrored for the model); in the Face
+#: Mesh's numbering they are, for the right eye, corners 33 and 133, upper lid 160, 159, 158
+#: and lower lid 144, 145, 153.
+EYE_OPENNESS_POINTS = ((0, 8), (11, 12, 13), (3, 4, 5))
+#: The subject's eyes, as ``Context.eye_contours`` names them.
+EYES = ("right", "left")
 
 
 def eye_aspect_ratio(points: np.ndarray, corners: tuple[int, int], upper: Iterable[int],
@@ -590,13 +590,13 @@ def _eye_openness(side: str):
     def compute(ctx, params, cache):
         if ctx.eye_contours is None:
             return None
-        return eye_aspect_ratio(ctx.eye_contours[side], *EYE_OPENNESS_POINTS[side])
+        return eye_aspect_ratio(ctx.eye_contours[side], *EYE_OPENNESS_POINTS)
 
     return compute
 
 
 def _eyes_openness(ctx, params, cache):
-    values = [_eye_openness(side)(ctx, params, cache) for side in EYE_OPENNESS_POINTS]
+    values = [_eye_openness(side)(ctx, params, cache) for side in EYES]
     return None if None in values else min(values)
 
 

@@ -237,7 +237,7 @@ def _openness(checker, path: Path) -> dict[str, float]:
     contours = inspection.context.eye_contours
     from photocheck.measures import EYE_OPENNESS_POINTS
 
-    return {side: eye_aspect_ratio(contours[side], *EYE_OPENNESS_POINTS[side])
+    return {side: eye_aspect_ratio(contours[side], *EYE_OPENNESS_POINTS)
             for side in ("right", "left")}
 
 
