@@ -40,6 +40,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from . import i18n
 from .measures import background_region, occlusion_map, unit_of
+from .visibility import patch_corners
 from .pipeline import Inspection
 from .policy import DERIVED_MEASURES, Policy
 from .schema import Decision, Finding, RequestReason, Result
@@ -70,7 +71,7 @@ HEADER_DIM = (160, 160, 160)
 
 #: Measures shown in the header, in this order (when measured).
 KEY_MEASURES = ("edge_blur_px", "laplacian_variance", "face_brightness", "face_contrast",
-                "face_occluded", "eyes_occluded")
+                "eyes_covered", "nose_mouth_covered", "face_occluded")
 #: ... and for a capture result.
 CAPTURE_KEY_MEASURES = ("head_yaw_deg", "head_pitch_deg", "head_roll_deg", "eyes_openness",
                         "edge_blur_px", "face_lighting_ratio", "background_clutter")
@@ -124,6 +125,8 @@ def annotate(inspection: Inspection, policy: Policy, *,
                              fill=LANDMARK_COLOUR)
         draw.rectangle(_scaled_box(face.box, factor), outline=COLOURS[result.decision],
                        width=line)
+        if context.covered is not None and context.canonical is not None:
+            _mark_features(draw, context, policy, factor, line, lang)
 
     out = np.asarray(photo)
     if header:
@@ -194,6 +197,41 @@ def _occlusion_in_image(inspection: Inspection, policy: Policy) -> np.ndarray | 
     warped = cv2.warpAffine((occluded & counted).astype(np.uint8) * 255, canonical.to_image,
                             (width, height), flags=cv2.INTER_LINEAR, borderValue=0)
     return warped >= 128
+
+
+def _mark_features(draw: ImageDraw.ImageDraw, context, policy: Policy, factor: int, line: int,
+                   lang: str) -> None:
+    """Each judged feature's patch (eyes, nose, mouth) outlined in the colour of its verdict,
+    with the verdict in words: covered (the policy's eligible bound), uncertain (its review
+    bound) or visible."""
+    covered_at, uncertain_at = _feature_bounds(policy)
+    corners = patch_corners(context.canonical.points)
+    to_image = context.canonical.to_image
+    font = _font(max(10, round(line * 5)))
+    for name, probability in context.covered.items():
+        if probability >= covered_at:
+            verdict, colour = "covered", COLOURS[Decision.ELIGIBLE]
+        elif probability >= uncertain_at:
+            verdict, colour = "uncertain", COLOURS[Decision.REVIEW]
+        else:
+            verdict, colour = "visible", COLOURS[Decision.NOT_ELIGIBLE]
+        points = (corners[name] @ to_image[:, :2].T + to_image[:, 2]) * factor
+        outline = [tuple(float(v) for v in p) for p in points]
+        draw.polygon(outline, outline=colour, width=max(1, line // 2))
+        label = i18n.text(f"ui.feature_{verdict}", lang)
+        x, y = min(p[0] for p in outline), max(p[1] for p in outline)
+        draw.text((x + 2, y + 1), label, fill=colour, font=font, stroke_width=1,
+                  stroke_fill=(0, 0, 0))
+
+
+def _feature_bounds(policy: Policy) -> tuple[float, float]:
+    """(covered, uncertain) bounds of one feature: those of the policy's both-eyes rule."""
+    for rule in policy.rules:
+        if rule.measure == "eyes_covered":
+            eligible = rule.eligible_above if rule.eligible_above is not None else 1.0
+            review = rule.review_above if rule.review_above is not None else eligible
+            return eligible, review
+    return 1.0, 1.0
 
 
 def _scaled_box(box: tuple[float, float, float, float], factor: int) -> tuple[float, ...]:

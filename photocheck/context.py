@@ -79,6 +79,9 @@ class Context:
             (hair, hijab, clothes included), or None when the policy needs no background.
         eye_contours: the best face's eyelid contours, {"right", "left"}: (71, 2) working-image
             px (``FaceFinder.eye_contours``), or None when the policy reads no eye openness.
+        covered: probability (0-1) that each of the canonical face's features (right_eye,
+            left_eye, nose, mouth) is covered (``FaceFinder.covered_features``), or None
+            without a canonical face or when the policy reads no feature visibility.
     """
 
     rgb: np.ndarray = field(repr=False)
@@ -87,6 +90,7 @@ class Context:
     canonical: CanonicalFace | None
     person: np.ndarray | None = field(default=None, repr=False)
     eye_contours: dict[str, np.ndarray] | None = field(default=None, repr=False)
+    covered: dict[str, float] | None = None
 
     @property
     def face(self) -> Face | None:

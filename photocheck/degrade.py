@@ -826,6 +826,60 @@ def cut_off(
     return out
 
 
+#: Face Mesh points of each eye (the subject's) for ``close_eyes``: corners, upper lid, lower
+#: lid, brow.
+EYE_OUTLINES = {
+    "right": ((33, 133), (246, 161, 160, 159, 158, 157, 173), (7, 163, 144, 145, 153, 154, 155),
+              (70, 63, 105, 66, 107)),
+    "left": ((263, 362), (466, 388, 387, 386, 385, 384, 398), (249, 390, 373, 374, 380, 381, 382),
+             (300, 293, 334, 296, 336)),
+}
+LID_BAND = 0.5  # height of the lid margin and lashes moved down whole, x the widest lid gap
+LID_DROP_PX = 0.5  # the lash line comes to rest this far below the lower lid line
+
+
+def lid_line(landmarks: np.ndarray, corners: tuple[int, int], lid: tuple[int, ...],
+             cols: np.ndarray) -> np.ndarray:
+    """Height of a lid (Face Mesh points from corner to corner) at each of ``cols``; beyond the
+    corners, the corner's height."""
+    xy = landmarks[[corners[0], *lid, corners[1]], :2].astype(np.float64)
+    xy = xy[np.argsort(xy[:, 0])]
+    return np.interp(cols, xy[:, 0], xy[:, 1])
+
+
+def close_eyes(rgb: np.ndarray, landmarks: np.ndarray,
+               eyes: tuple[str, ...] = ("right", "left")) -> np.ndarray:
+    """Closed eyes (the subject's ``eyes``): each upper lid slides down until its lash line
+    rests on the lower lid.
+
+    Column by column between the eye corners, with the lid lines of the Face Mesh: a band of
+    the upper lid above its margin (the lashes and the lid's edge, ``LID_BAND`` x the widest
+    lid gap high) moves down by that column's lid gap, unchanged, so the lash line lands on the
+    lower lid; the skin between the brow and that band stretches to follow (the lid unfolds).
+    Nothing of the eye opening (white, iris) is left; the brow, the lower lid and everything
+    outside the corners stay where they were."""
+    out = rgb.copy()
+    for corners, upper, lower, brow in (EYE_OUTLINES[eye] for eye in eyes):
+        left, right = landmarks[list(corners), 0].min(), landmarks[list(corners), 0].max()
+        x0, x1 = int(np.floor(left)) - 2, int(np.ceil(right)) + 3
+        cols = np.arange(x0, x1, dtype=np.float64)
+        up, low = (lid_line(landmarks, corners, lid, cols) for lid in (upper, lower))
+        gap = np.maximum(low - up, 0.0)
+        shift = gap + LID_DROP_PX * np.clip(gap, 0.0, 1.0)  # no shift beyond the corners
+        band = LID_BAND * gap.max()
+        top = float(np.floor(landmarks[list(brow), 1].max()))  # lower edge of the brow
+        band_top = up - band + shift  # where the band's upper edge lands
+        rest = low + shift - gap  # where the lash line lands
+        bottom = int(np.ceil(rest.max())) + 2
+        rows = np.arange(int(top), bottom, dtype=np.float64)[:, None]
+        stretched = top + (rows - top) * (up - band - top) / (band_top - top)
+        source = np.where(rows <= band_top, stretched, np.where(rows <= rest, rows - shift, rows))
+        map_x = np.broadcast_to(cols.astype(np.float32), source.shape)
+        out[int(top):bottom, x0:x1] = cv2.remap(rgb, np.ascontiguousarray(map_x),
+                                                source.astype(np.float32), cv2.INTER_LINEAR)
+    return out
+
+
 def solid(width: int, height: int, colour: Sequence[int]) -> np.ndarray:
     """A flat colour image (a "no face" case, e.g. an empty KTP background).
 

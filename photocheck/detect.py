@@ -39,6 +39,7 @@ import cv2
 import numpy as np
 
 from .blazeface import BlazeFace, Detection, aligned_zeros
+from .visibility import VisibilityModel
 
 # MediaPipe and LiteRT log through glog: keep their start-up chatter off the console.
 os.environ.setdefault("GLOG_minloglevel", "2")
@@ -48,6 +49,7 @@ DETECTOR_MODEL = "face_detection_short_range.tflite"
 LANDMARK_MODEL = "face_landmark.tflite"
 SEGMENTATION_MODEL = "selfie_segmentation.tflite"
 EYE_MODEL = "iris_landmark.tflite"
+VISIBILITY_MODEL = "visibility.npz"  # photocheck's own feature-visibility weights
 EYE_INPUT_SIZE = 64  # fixed by the iris landmark model's input tensor
 # MediaPipe's iris graph crops a square 2.3x the distance between the eye's corners, centred
 # between them and turned so that the corners are level.
@@ -138,6 +140,10 @@ class FaceFinderOptions:
     landmarks: bool = True
     person_mask: bool = False  # load the segmentation model for :meth:`FaceFinder.person_mask`
     eye_contours: bool = False  # load the iris model for :meth:`FaceFinder.eye_contours`
+    # Load the feature-visibility model for :meth:`FaceFinder.covered_features`; a path other
+    # than the shipped weights (``visibility_model``) serves out-of-fold evaluation.
+    feature_visibility: bool = False
+    visibility_model: Path | None = None
     num_threads: int = 1
     # "litert": photocheck.blazeface (fast); "mediapipe": the MediaPipe Tasks FaceDetector, the
     # reference it is tested against.
@@ -148,8 +154,10 @@ class FaceFinder:
     """Owns the detector and landmark models; ``detect(rgb)`` returns faces, best first."""
 
     def __init__(self, detector, landmarker, options: FaceFinderOptions,
-                 segmenter=None, eye_model: EyeContourModel | None = None) -> None:
+                 segmenter=None, eye_model: EyeContourModel | None = None,
+                 visibility: VisibilityModel | None = None) -> None:
         self._detector = detector
+        self._visibility = visibility
         self._landmarker = landmarker
         self._segmenter = segmenter
         self._options = options
@@ -171,7 +179,9 @@ class FaceFinder:
         folder = Path(options.models) if options.models else models_dir()
         needed = (DETECTOR_MODEL, LANDMARK_MODEL) + (
             (SEGMENTATION_MODEL,) if options.person_mask else ()) + (
-            (EYE_MODEL,) if options.eye_contours else ())
+            (EYE_MODEL,) if options.eye_contours else ()) + (
+            (VISIBILITY_MODEL,) if options.feature_visibility and not options.visibility_model
+            else ())
         for name in needed:
             if not (folder / name).is_file():
                 raise FileNotFoundError(
@@ -202,7 +212,10 @@ class FaceFinder:
             segmenter.allocate_tensors()
         eye_model = (EyeContourModel(folder / EYE_MODEL, options.num_threads)
                      if options.eye_contours else None)
-        return cls(detector, landmarker, options, segmenter, eye_model)
+        visibility = (VisibilityModel.load(options.visibility_model
+                                           or folder / VISIBILITY_MODEL)
+                      if options.feature_visibility else None)
+        return cls(detector, landmarker, options, segmenter, eye_model, visibility)
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
         """Find faces in an HxWx3 uint8 RGB image; best (score x area) first; [] when none."""
@@ -278,6 +291,19 @@ class FaceFinder:
         if face.landmarks is None:
             return None
         return self._eye_model.contours(rgb, face.landmarks)
+
+    def covered_features(self, canonical_rgb: np.ndarray, points: np.ndarray
+                         ) -> dict[str, float] | None:
+        """Probability (0-1) that each eye, the nose and the mouth is covered, from the
+        canonical face crop and its mesh points in crop px (see :mod:`photocheck.visibility`);
+        None when the model was not asked for."""
+        if self._visibility is None:
+            return None
+        return self._visibility.covered(canonical_rgb, points)
+
+    @property
+    def visibility_model_sha256(self) -> str | None:
+        return None if self._visibility is None else self._visibility.sha256
 
     def close(self) -> None:
         with _native_logs_silenced():

@@ -37,7 +37,7 @@ IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".t
                                    ".gif")
 
 #: Images with a side shorter than this cannot hold a face worth judging.
-MIN_SIDE = 32
+MIN_SIDE = 16
 
 #: Alpha is composited over white: ID-photo backgrounds are white or light grey, so a cut-out
 #: portrait with a transparent background looks like the real photo would, and the face/background

@@ -372,7 +372,8 @@ class Spec:
     ``core`` measures run for every policy; the others only when the policy reads them.
     ``params`` names the [measures] parameters a non-core measure needs (core parameters are
     always present); ``needs_person_mask`` and ``needs_eye_contours`` say the context must
-    carry the person mask or the eye contours (models that only such measures need).
+    carry the person mask or the eye contours (models that only such measures need);
+    ``needs_visibility`` the covered probabilities of the features.
     """
 
     compute: Callable[[Context, Mapping[str, float], dict], float | None]
@@ -383,6 +384,7 @@ class Spec:
     params: frozenset[str] = frozenset()
     needs_person_mask: bool = False
     needs_eye_contours: bool = False
+    needs_visibility: bool = False
 
 
 def _face_only(fn):
@@ -509,6 +511,10 @@ def _face_width_px(ctx, params, cache):
     return ctx.face.width / ctx.scale if ctx.face else None
 
 
+def _image_short_side_px(ctx, params, cache):
+    return min(ctx.rgb.shape[:2]) / ctx.scale
+
+
 def _face_outside_fraction(ctx, params, cache):
     """The larger of two estimates: the Face Mesh oval (which the mesh squeezes into the visible
     part of a cut face) and the hull of BlazeFace's keypoints (eyes, nose, mouth, ears), which
@@ -553,6 +559,17 @@ def _eyes_occluded(ctx, params, cache):
 def _features_occluded(ctx, params, cache):
     covered = _covered(ctx, params, cache)
     return max(covered[name] for name in ("right_eye", "left_eye", "nose", "mouth"))
+
+
+def _visibility_measure(combine, names: tuple[str, ...]):
+    """A measure of the features' covered probabilities (``Context.covered``)."""
+
+    def compute(ctx, params, cache):
+        if ctx.covered is None:
+            return None
+        return float(combine([ctx.covered[name] for name in names]))
+
+    return compute
 
 
 # -- capture-profile measures ----------------------------------------------------------------
@@ -730,6 +747,9 @@ MEASURES: dict[str, Spec] = {
                        "Faces of comparable size and confidence to the main face"),
     "face_width_px": Spec(_face_width_px, "px", "higher",
                           "Detector box width of the main face, original pixels"),
+    "image_short_side_px": Spec(_image_short_side_px, "px", "higher",
+                                "Shorter side of the image, original pixels (a face in it is "
+                                "at most this wide)", core=False),
     "face_outside_fraction": Spec(_face_outside_fraction, "0-1", "lower",
                                   "Share of the face oval beyond the image frame"),
     "face_brightness": Spec(_face_brightness, "0-255", "middle",
@@ -747,6 +767,25 @@ MEASURES: dict[str, Spec] = {
     **{f"{name}_occluded": Spec(_region_occlusion(name), "0-1", "lower",
                                 f"Anomalous share of the {name.replace('_', ' ')} region")
        for name in ("right_eye", "left_eye", "nose", "mouth")},
+    # Feature visibility (photocheck.visibility): what each feature's own appearance says.
+    **{f"{name}_covered": Spec(_visibility_measure(max, (name,)), "0-1", "lower",
+                               f"Probability that the {name.replace('_', ' ')} is covered",
+                               core=False, needs_visibility=True)
+       for name in ("right_eye", "left_eye", "nose", "mouth")},
+    "eyes_covered": Spec(_visibility_measure(min, ("right_eye", "left_eye")), "0-1", "lower",
+                         "Probability that both eyes are covered (the less covered eye)",
+                         core=False, needs_visibility=True),
+    "nose_mouth_covered": Spec(_visibility_measure(min, ("nose", "mouth")), "0-1", "lower",
+                               "Probability that nose and mouth are both covered (the less "
+                               "covered of the two)", core=False, needs_visibility=True),
+    "features_covered": Spec(_visibility_measure(np.mean, ("right_eye", "left_eye", "nose", "mouth")),
+                             "0-1", "lower",
+                             "Mean covered probability of eyes, nose and mouth (0.5: half "
+                             "the face's features hidden)", core=False, needs_visibility=True),
+    "feature_covered_max": Spec(_visibility_measure(max, ("right_eye", "left_eye", "nose", "mouth")),
+                                "0-1", "lower",
+                                "Covered probability of the most covered feature (one eye "
+                                "hidden)", core=False, needs_visibility=True),
     # Capture profile only (core=False): run when the policy reads them.
     "head_yaw_deg": Spec(_pose_angle(0), "deg", "middle",
                          "Head turn left/right from the 3-D mesh (0 = facing the camera; "

@@ -10,7 +10,7 @@ import atexit
 import logging
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import __version__
@@ -86,7 +86,9 @@ class Checker:
     """
 
     def __init__(self, policy: Policy | str | Path | None = None, *,
-                 models: Path | None = None) -> None:
+                 models: Path | None = None, visibility_model: Path | None = None) -> None:
+        """``visibility_model``: weights other than the shipped ones (out-of-fold
+        evaluation); ``models``: the folder of model files."""
         self.policy = policy if isinstance(policy, Policy) else Policy.load(policy)
         processing = self.policy.processing
         self._finder = FaceFinder.create_from_options(FaceFinderOptions(
@@ -96,6 +98,8 @@ class Checker:
             # background or eye openness.
             person_mask=self.policy.needs_person_mask,
             eye_contours=self.policy.needs_eye_contours,
+            feature_visibility=self.policy.needs_visibility,
+            visibility_model=visibility_model,
         ))
         self._card_config = default_config() if self.policy.card is not None else None
 
@@ -173,6 +177,9 @@ class Checker:
                                 canonical_face_width=processing.canonical_face_width,
                                 crop_margin=processing.canonical_crop_margin, person=person,
                                 eye_contours=eyes)
+        if context.canonical is not None and self.policy.needs_visibility:
+            context = replace(context, covered=self._finder.covered_features(
+                context.canonical.rgb, context.canonical.points))
         measures = measure_all(context, self.policy.measure_params, self.policy.measure_names)
         if card is not None:
             measures.update(card_measures(card))

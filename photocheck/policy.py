@@ -241,10 +241,14 @@ class Policy:
     @property
     def measure_names(self) -> tuple[str, ...]:
         """Measures to compute, in registry order: the core measures, which every result
-        reports, plus any other measure the rules or the background colour rule read."""
+        reports, plus any other measure the rules or the background colour rule read (and,
+        when one feature-visibility measure is read, all of them)."""
         read = set(self.measures)
         if self.background_colour is not None:
             read |= {"background_hue_deg", "background_chroma"}
+        if any(name in MEASURES and MEASURES[name].needs_visibility for name in read):
+            # The model judges every feature at once: report each one's probability.
+            read |= {name for name, spec in MEASURES.items() if spec.needs_visibility}
         return tuple(name for name in MEASURES if name in read or name in CORE_MEASURES)
 
     @property
@@ -256,6 +260,12 @@ class Policy:
     def needs_eye_contours(self) -> bool:
         """Whether a measure to compute reads the eyelid contours (the iris landmark model)."""
         return any(MEASURES[name].needs_eye_contours for name in self.measure_names)
+
+    @property
+    def needs_visibility(self) -> bool:
+        """Whether a measure to compute reads the features' covered probabilities (the
+        feature-visibility model)."""
+        return any(MEASURES[name].needs_visibility for name in self.measure_names)
 
     def decide(self, measures: Mapping[str, float | None], *, has_face: bool,
                request_reason: RequestReason = RequestReason.QUALITY,

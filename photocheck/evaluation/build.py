@@ -47,6 +47,8 @@ from PIL import Image
 
 from photocheck import degrade
 
+from . import occluders
+
 __all__ = ["COLUMNS", "IMAGE_SUFFIXES", "build_eval_set"]
 
 #: Columns of ``labels.csv``, in order.
@@ -376,6 +378,36 @@ def _degraded_items(fr: dict[float, _Framed], rng: np.random.Generator,
     frac = round(float(rng.uniform(0.45, 0.60)), 2)
     yield _Item("cut_off_large", "cut_off", _params(outside=frac, side=s), ELIGIBLE,
                 FACE_NOT_VISIBLE, degrade.cut_off(f.rgb, f.box, frac, s, keep_aspect=True), W, q)
+
+    # -- real occluders, textured (LABELS.md: judged by what they hide) ---------------------
+    # Procedural textures of styles the visibility model never saw in training.
+    pool = occluders.TexturePool({}, occluders.TEST_STYLES)
+    for kind in TEXTURED_OCCLUDERS:
+        f, W, q = pick()
+        shown = occluders.occlude(f.rgb, f.landmarks, kind, rng, pool)
+        label, family = _label_by_coverage(occluders.feature_coverage(shown.alpha, f.landmarks))
+        yield _Item(f"occluder_{kind}", "occluder", _params(kind=kind), label, family,
+                    shown.rgb, W, q)
+
+
+#: Occluders and look-alikes added to every source (``occluders.OCCLUDERS`` and
+#: ``occluders.NOT_OCCLUSION`` names).
+TEXTURED_OCCLUDERS = ("mask", "niqab", "sunglasses", "hand", "band", "object", "clear_glasses",
+                      "headscarf", "hand_beside")
+
+
+def _label_by_coverage(coverage: dict[str, float]) -> tuple[str, str]:
+    """LABELS.md on what an occluder hides: both eyes, nose and mouth, or most features hidden
+    (>= 60 % of each outline) is eligible; nothing hidden (<= 15 % each) is not eligible;
+    anything between is grey."""
+    eyes = min(coverage["right_eye"], coverage["left_eye"])
+    lower = min(coverage["nose"], coverage["mouth"])
+    hidden = sum(share >= 0.6 for share in coverage.values())
+    if eyes >= 0.6 or lower >= 0.6 or hidden >= 3:
+        return ELIGIBLE, FACE_NOT_VISIBLE
+    if max(coverage.values()) <= 0.15:
+        return NOT_ELIGIBLE, ""
+    return GREY, ""
 
 
 def _limit_side(rgb: np.ndarray, max_side: int) -> np.ndarray:

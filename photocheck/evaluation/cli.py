@@ -57,15 +57,17 @@ def run(
     baseline: Annotated[bool, typer.Option(help="Also run the naive baseline.")] = True,
     min_accuracy: Annotated[Optional[float], typer.Option(
         help="Exit 1 when photocheck's accuracy on non-grey items is below this (0-1).")] = None,
+    fold_models: Annotated[Optional[Path], typer.Option(
+        exists=True, file_okay=False,
+        help="Folder of visibility models trained without one source each (train-visibility "
+             "--folds): rows of that source are judged by it (out-of-fold).")] = None,
 ) -> None:
     """Judge every labelled image with photocheck (and the naive baseline), then score.
 
     Writes results.jsonl, baseline.jsonl, scores.json and edge_blur_px.png into --out."""
     dest.mkdir(parents=True, exist_ok=True)
     rows = read_labels(labels)
-    with Checker(policy) as checker:
-        active = checker.policy
-        ours = _judge(checker.check, rows, dest / "results.jsonl")
+    ours, active = _judge_out_of_fold(rows, policy, fold_models, dest / "results.jsonl")
     scores = score(labels, ours)
     report = {"photocheck": scores.to_dict(), "policy": f"{active.name} {active.version}"}
     if baseline:
@@ -150,6 +152,29 @@ def calibrate_command(
 app.command("calibrate")(calibrate_command)
 
 
+@app.command("train-visibility")
+def train_visibility_command(
+    labels: LabelsArg,
+    weights: Annotated[Path, typer.Option("--out", "-o", dir_okay=False,
+                                          help="Where to write the weights (.npz).")],
+    seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same weights.")] = 0,
+    variants: Annotated[int, typer.Option(help="Synthetic versions of each face.")] = 36,
+    folds: Annotated[Optional[Path], typer.Option(
+        file_okay=False, help="Also train one model without each licensed source, here, for "
+                              "out-of-fold evaluation (eval run --fold-models).")] = None,
+) -> None:
+    """Train the feature-visibility model on the licensed clear portraits of LABELS (the real
+    set's labels.csv) with synthetic occluders. Prints the training record and the SHA-256."""
+    from .visibility_train import dump, train_visibility
+
+    records = train_visibility(labels, weights, seed=seed, variants=variants, folds=folds)
+    weights.with_suffix(".json").write_text(dump(records[0]) + "\n", encoding="utf-8")
+    for record in records:
+        held = record["excluded_source"]
+        out.print(f"written: {record['path']}" + (f" (without {held})" if held else "") +
+                  f" sha256 {record['sha256']}")
+
+
 @app.command()
 def agreement(
     decisions: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
@@ -208,6 +233,34 @@ def _print_agreement(items: list[Item]) -> None:
     agreed = sum(n for (s, j), n in table.items() if s == j)
     out.print(f"agreement: {_pct(agreed / len(items) if items else None)} of {len(items)} "
               f"({sum(n for (_, j), n in table.items() if j == 'review')} sent to review)")
+
+
+def _judge_out_of_fold(rows, policy: str | None, fold_models: Path | None, path: Path
+                       ) -> tuple[list[dict], Policy]:
+    """Judge every row, in order; a row whose source has a model in ``fold_models`` (one that
+    never saw that source) is judged with it, the rest with the shipped model."""
+    from .visibility_train import fold_model_path, source_of
+
+    def model_for(row) -> Path | None:
+        candidate = fold_models and fold_model_path(fold_models, source_of(row))
+        return candidate if candidate and candidate.is_file() else None
+
+    by_model: dict[Path | None, list[int]] = {}
+    for index, row in enumerate(rows):
+        by_model.setdefault(model_for(row), []).append(index)
+    results: list[dict | None] = [None] * len(rows)
+    active = None
+    for model, indices in by_model.items():
+        with Checker(policy, visibility_model=model) as checker:
+            active = active or checker.policy
+            for index in indices:
+                results[index] = checker.check(rows[index].path).to_dict()
+    if active is None:
+        active = Policy.load(policy)
+    with path.open("w", encoding="utf-8") as fh:
+        for result in results:
+            fh.write(json.dumps(result, ensure_ascii=False) + "\n")
+    return results, active
 
 
 def _judge(check, rows, path: Path) -> list[dict]:

@@ -63,6 +63,7 @@ FAMILIES: dict[str, frozenset[str]] = {
     }),
 }
 
+NO_FAMILY = "none"  # reason_family of a clear photo, as the real set writes it
 NONE_KEY = "(none)"  # breakdown key for an empty degradation / case / tags / face_width cell
 _REQUIRED = ("file", "label")
 _OPTIONAL = ("source", "group", "tags", "case", "degradation", "params", "face_width",
@@ -129,6 +130,8 @@ def read_labels(labels: Path) -> list[Label]:
             raise ValueError(f"{labels}:{line}: empty file")
         if cells["label"] not in LABELS:
             raise ValueError(f"{labels}:{line}: label {cells['label']!r} is not one of {LABELS}")
+        if cells["reason_family"] == NO_FAMILY:  # the real set spells "no reason" out
+            cells["reason_family"] = ""
         if cells["reason_family"] and cells["reason_family"] not in FAMILIES:
             raise ValueError(f"{labels}:{line}: reason_family {cells['reason_family']!r} is not "
                              f"one of {tuple(FAMILIES)} or empty")
@@ -195,6 +198,17 @@ def join(labels: Path, results: Iterable[Any], *,
 
 def _rate(num: int, den: int) -> float | None:
     return num / den if den else None
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float] | None:
+    """Wilson score interval (95 % by default) of a proportion ``k / n``; None when n = 0.
+    Reference: Wilson, JASA 22(158), 1927, doi:10.1080/01621459.1927.10502953."""
+    if n <= 0:
+        return None
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 @dataclass(frozen=True)
@@ -302,6 +316,9 @@ class Scores:
     blur_reason_rate: float | None
     visibility_reason_rate: float | None
     n_reason_checked: int  # denominator of reason_agreement
+    # reason_family -> (eligible items of that family judged eligible, all of them): recall,
+    # with review and error counted as misses.
+    family_recall: dict[str, tuple[int, int]]
     confusion: dict[str, dict[str, int]]  # label -> decision -> count (non-grey, judged)
     n_grey: int
     grey: dict[str, int]  # decision -> count
@@ -317,8 +334,10 @@ class Scores:
     missed_files: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-compatible dict (tuples as lists, breakdowns as dicts)."""
+        """Plain JSON-compatible dict (tuples as lists, breakdowns as dicts), with the
+        Wilson intervals."""
         data = asdict(self)
+        data["intervals_95"] = self.intervals()
         for key in ("missing_files", "false_eligible_files", "missed_files"):
             data[key] = list(data[key])
         return data
@@ -333,8 +352,13 @@ class Scores:
         table.add_column("measure")
         table.add_column("value", justify="right")
         table.add_column("count", justify="right")
+        table.add_column("95 % CI", justify="right")
         for name, label in _HEADLINE:
-            table.add_row(label, _fmt(getattr(self, name)), self._count(name))
+            table.add_row(label, _fmt(getattr(self, name)), self._count(name),
+                          _interval(self.fractions().get(name)))
+        for family, (hits, total) in self.family_recall.items():
+            table.add_row(f"recall, {family}", _fmt(_rate(hits, total)), f"{hits}/{total}",
+                          _interval((hits, total)))
         if self.n_grey:
             grey = ", ".join(f"{d} {c}" for d, c in self.grey.items() if c)
             table.add_row("grey (not scored)", str(self.n_grey), grey)
@@ -347,6 +371,22 @@ class Scores:
                              ("tag", self.by_tag), ("face width", self.by_face_width)):
             if groups:
                 out.append(breakdown_table(groups, f"{title}: per {name}", name))
+        return out
+
+    def fractions(self) -> dict[str, tuple[int, int]]:
+        """(numerator, denominator) of each headline rate, for its confidence interval."""
+        decided = self.n - self.n_review
+        return {"accuracy": (self.n_correct, self.n),
+                "accuracy_decided": (self.n_correct, decided),
+                "false_eligible_rate": (self.n_false_eligible, self.n_not_eligible),
+                "missed_eligible_rate": (self.n_missed, self.n_eligible),
+                "review_rate": (self.n_review, self.n), "error_rate": (self.n_error, self.n)}
+
+    def intervals(self) -> dict[str, tuple[float, float] | None]:
+        """Wilson 95 % intervals of the headline rates and the per-family recalls."""
+        out = {name: wilson(*kn) for name, kn in self.fractions().items()}
+        out.update({f"recall_{family}": wilson(*kn)
+                    for family, kn in self.family_recall.items()})
         return out
 
     def _count(self, name: str) -> str:
@@ -378,6 +418,11 @@ _HEADLINE = (
     ("missing", "missing results"),
     ("unmatched", "unmatched results"),
 )
+
+
+def _interval(fraction: tuple[int, int] | None) -> str:
+    bounds = None if fraction is None else wilson(*fraction)
+    return "" if bounds is None else f"{100 * bounds[0]:.1f}–{100 * bounds[1]:.1f} %"
 
 
 def _fmt(value: float | int | None) -> str:
@@ -449,6 +494,10 @@ def scores_of(items: list[Item], unmatched: int = 0) -> Scores:
         blur_reason_rate=agreement("blurry")[0],
         visibility_reason_rate=agreement("face_not_visible")[0],
         n_reason_checked=n_checked,
+        family_recall={family: (sum(i.decision == "eligible" for i in members), len(members))
+                       for family in FAMILIES
+                       if (members := [i for i in scored if i.label.label == "eligible"
+                                       and i.label.reason_family == family])},
         confusion=confusion,
         n_grey=len(grey_items),
         grey={d: grey.get(d, 0) for d in DECISIONS},

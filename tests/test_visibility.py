@@ -1,0 +1,175 @@
+"""Feature visibility (photocheck.visibility): descriptors, the shipped model, synthetic
+occluders and their labels, the training pieces, and what the policy makes of them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from photocheck import Checker, Decision, ErrorCode, Reason
+from photocheck.detect import VISIBILITY_MODEL, FaceFinder, models_dir
+from photocheck.evaluation import occluders
+from photocheck.evaluation.score import wilson
+from photocheck.evaluation.visibility_train import fit_logistic, reliability
+from photocheck.visibility import (FEATURES, DESCRIPTOR_SIZE, VisibilityModel, lbp_histogram,
+                                   patch_descriptor)
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+RECORD = Path(__file__).resolve().parent.parent / "models" / "visibility.json"
+
+
+@pytest.fixture(scope="module")
+def checker():
+    with Checker() as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def astronaut():
+    rgb = np.asarray(Image.open(SAMPLES / "astronaut_clear.jpg").convert("RGB"))
+    with FaceFinder.create_from_options() as finder:
+        points = finder.detect(rgb)[0].landmarks
+    return rgb, points
+
+
+def _patch(seed: int, kind: str = "eye") -> np.ndarray:
+    width, height = DESCRIPTOR_SIZE[kind]
+    rng = np.random.default_rng(seed)
+    return rng.integers(40, 200, (height, width, 3), dtype=np.uint8)
+
+
+def test_descriptor_ignores_brightness_and_contrast_of_the_gradient_part():
+    patch = _patch(0)
+    darker = (patch.astype(np.float32) * 0.5).astype(np.uint8)
+    a, b = patch_descriptor(patch, "eye"), patch_descriptor(darker, "eye")
+    hog = len(a) - 12  # HOG, then 10 LBP bins and 2 contrast ratios
+    # HOG is normalised per block: halving every level changes it by rounding only.
+    assert np.abs(a[:hog] - b[:hog]).mean() < 0.02
+    assert np.abs(a[-2:] - b[-2:]).max() < 0.05  # contrast relative to the mean
+    assert not np.allclose(patch_descriptor(_patch(1), "eye"), a)
+
+
+def test_lbp_histogram_is_a_distribution_and_flat_patches_are_uniform():
+    grey = _patch(2)[..., 0]
+    histogram = lbp_histogram(grey)
+    assert histogram.shape == (10,) and histogram.sum() == pytest.approx(1.0)
+    flat = lbp_histogram(np.full((20, 20), 90, np.uint8))
+    assert flat[8] == pytest.approx(1.0)  # every neighbour >= centre: all ones
+
+
+def test_shipped_model_matches_its_training_record():
+    model = VisibilityModel.load(models_dir() / VISIBILITY_MODEL)
+    record = json.loads(RECORD.read_text(encoding="utf-8"))
+    assert model.sha256 == record["sha256"]
+    assert record["excluded_source"] is None
+    # Trained only on the licensed sources named in data/real/README.md.
+    assert {i["source"].split(":")[0] for i in record["inputs"]} <= {
+        "debruine/webmorphR.stim", "voteview/member_photos"}
+    assert not any(i["source"].startswith("voteview/member_photos:images/wiki/")
+                   for i in record["inputs"])
+
+
+def test_clear_sample_features_are_visible(checker):
+    result = checker.check(SAMPLES / "astronaut_clear.jpg")
+    for name in FEATURES:
+        assert 0.0 <= result.measures[f"{name}_covered"] < 0.3, name
+    assert result.decision is Decision.NOT_ELIGIBLE
+
+
+def test_eyes_covered_sample_is_not_visible(checker):
+    result = checker.check(SAMPLES / "astronaut_eyes_covered.jpg")
+    assert result.measures["eyes_covered"] > 0.5
+    assert result.decision is Decision.ELIGIBLE
+    assert Reason.FACE_OCCLUDED in result.reasons
+
+
+@pytest.mark.parametrize("kind, expect", [
+    ("mask", "nose_mouth_covered"), ("niqab", "nose_mouth_covered"),
+    ("sunglasses", "eyes_covered")])
+def test_textured_occluders_of_unseen_styles_are_found(checker, astronaut, kind, expect):
+    rgb, points = astronaut
+    pool = occluders.TexturePool({}, occluders.TEST_STYLES)  # styles never trained on
+    hits = 0
+    for seed in range(4):
+        shown = occluders.occlude(rgb, points, kind, np.random.default_rng(seed), pool)
+        result = checker.check(shown.rgb)
+        hits += result.decision is Decision.ELIGIBLE
+    assert hits >= 3, f"{kind}: {hits}/4 judged eligible"
+
+
+@pytest.mark.parametrize("kind", ["clear_glasses", "headscarf", "closed_eyes"])
+def test_look_alikes_are_not_occlusion(checker, astronaut, kind):
+    rgb, points = astronaut
+    for seed in range(3):
+        shown = occluders.occlude(rgb, points, kind, np.random.default_rng(seed))
+        assert not shown.alpha.any()
+        result = checker.check(shown.rgb)
+        assert result.decision is not Decision.ELIGIBLE, (kind, seed, result.reasons)
+
+
+def test_coverage_labels_follow_what_the_occluder_hides(astronaut):
+    rgb, points = astronaut
+    rng = np.random.default_rng(5)
+    mask = occluders.feature_coverage(occluders.occlude(rgb, points, "mask", rng).alpha, points)
+    assert min(mask["nose"], mask["mouth"]) >= 0.6
+    assert max(mask["right_eye"], mask["left_eye"]) <= 0.15
+    glasses = occluders.feature_coverage(
+        occluders.occlude(rgb, points, "sunglasses", rng).alpha, points)
+    assert min(glasses["right_eye"], glasses["left_eye"]) >= 0.6
+    assert max(glasses["nose"], glasses["mouth"]) <= 0.15
+
+
+def test_occluders_are_reproducible(astronaut):
+    rgb, points = astronaut
+    a = occluders.occlude(rgb, points, "hand", np.random.default_rng(9))
+    b = occluders.occlude(rgb, points, "hand", np.random.default_rng(9))
+    assert np.array_equal(a.rgb, b.rgb)
+
+
+def test_logistic_fit_separates_and_is_deterministic():
+    rng = np.random.default_rng(0)
+    x = np.vstack([rng.normal(-1, 1, (200, 5)), rng.normal(1, 1, (200, 5))]).astype(np.float32)
+    y = np.repeat([0, 1], 200).astype(np.int8)
+    model = fit_logistic(x, y, penalty=1.0)
+    accuracy = ((model.probability(x) >= 0.5) == y).mean()
+    assert accuracy > 0.9
+    again = fit_logistic(x, y, penalty=1.0)
+    assert np.array_equal(model.weights, again.weights)
+    assert fit_logistic(x, y, penalty=1e4).weights.std() < model.weights.std()
+
+
+def test_reliability_table_counts_every_prediction():
+    p = np.array([0.05, 0.1, 0.55, 0.95, 0.97])
+    y = np.array([0, 0, 1, 1, 1])
+    table = reliability(p, y)
+    assert sum(row["n"] for row in table) == 5
+    assert table[-1]["observed"] == 1.0
+
+
+def test_wilson_interval_contains_the_rate_and_narrows_with_n():
+    low, high = wilson(9, 10)
+    assert low < 0.9 < high
+    low2, high2 = wilson(90, 100)
+    assert high2 - low2 < high - low
+    assert wilson(0, 0) is None
+
+
+def test_tiny_original_is_blurry_not_an_error(checker):
+    face = np.asarray(Image.open(SAMPLES / "astronaut_clear.jpg").convert("RGB"))
+    tiny = np.asarray(Image.fromarray(face).resize((27, 36), Image.LANCZOS))
+    result = checker.check(tiny)
+    assert result.decision is Decision.ELIGIBLE
+    assert Reason.BLURRY in result.reasons
+    speck = np.asarray(Image.fromarray(face).resize((12, 12)))
+    assert checker.check(speck).error.code is ErrorCode.TOO_SMALL
+
+
+def test_replacement_result_reports_every_feature(checker):
+    result = checker.check(SAMPLES / "astronaut_clear.jpg")
+    for name in ("eyes_covered", "nose_mouth_covered", "features_covered",
+                 "feature_covered_max", *(f"{f}_covered" for f in FEATURES)):
+        assert result.measures[name] is not None, name
