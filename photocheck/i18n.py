@@ -614,7 +614,7 @@ EN: dict[str, str] = {
         "error_code column); they are results, not a failed run."
     ),
     "cli.batch_stopped": (
-        "Stopped: {remaining} inputs left. Run the same command again to finish."
+        "Stopped: {remaining} inputs left; run the same command again to finish."
     ),
     "cli.batch_failed": (
         "The batch stopped. Rows written so far are kept; rerun the same command to resume."

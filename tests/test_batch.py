@@ -435,7 +435,7 @@ def sixty(tmp_path_factory, portrait) -> Path:
 
 def start_batch(folder: Path, out: Path, *extra: str) -> subprocess.Popen:
     command = [sys.executable, "-m", "photocheck", "batch", str(folder), "--out", str(out),
-               "--workers", "2", "--chunk-size", "4", "--no-progress", *extra]
+               "--workers", "2", "--chunk-size", "4", "--no-progress", "--lang", "en", *extra]
     return subprocess.Popen(command, cwd=out.parent, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
 
