@@ -354,12 +354,14 @@ def test_page_guides_in_indonesian_and_slips_only_when_sensible(server, artifact
     wait_for_verdict(page, "eligible", i18n.decision_label("eligible", "id"))
     expect(page.locator("#reasons li").first).to_contain_text("Pastikan")
     expect(page.locator("#confirm-box")).to_be_visible()
+    expect(page.locator("#confirm-needed")).to_be_visible()
     expect(page.locator("#print")).to_be_disabled()
     page.emulate_media(media="print")
     expect(page.locator("#slip")).to_be_hidden()  # not even from the browser's print menu
     page.emulate_media(media="screen")
     page.check("#confirm-portrait")
     expect(page.locator("#print")).to_be_enabled()
+    expect(page.locator("#confirm-needed")).to_be_hidden()
     page.screenshot(path=str(artifacts / "e2e_no_face_id.png"), full_page=True)
 
     # A judged photo: name and NIK typed for the slip are printed, never sent or stored.

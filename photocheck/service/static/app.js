@@ -260,24 +260,19 @@
     $("slip-inputs").hidden = !judged;
     $("print").hidden = !judged;
     $("confirm-box").hidden = !judged || !needsConfirmation(result);
-    $("confirm-needed").hidden = true;
     updatePrint();
   }
 
   function updatePrint() {
     const allowed = slipAllowed();
+    const judged = Boolean(state.last) && state.last.result.decision !== "error";
     $("print").disabled = !allowed;
     $("slip").hidden = !allowed; // printing from the browser menu gives no slip either
-    if (allowed) $("confirm-needed").hidden = true;
+    $("confirm-needed").hidden = allowed || !judged; // says why the button waits
   }
 
   function printSlip() {
-    if (!slipAllowed()) {
-      $("confirm-needed").hidden = false;
-      $("confirm-portrait").focus();
-      return;
-    }
-    window.print();
+    if (slipAllowed()) window.print();
   }
 
   // Typed values go onto the slip only (textContent), at print time.
