@@ -177,3 +177,25 @@ def test_indonesian_sentences_hold_no_english_catalogue_text():
 ])
 def test_format_number(value, lang, decimals, grouping, expected):
     assert i18n.format_number(value, lang, decimals, grouping) == expected
+
+
+def test_glossary_lists_the_terms_in_use():
+    """docs/glossary-id.md names every verdict, the page's measures and every mark as i18n.py
+    words them, and says for each term where it comes from (a source or *usulan*)."""
+    from pathlib import Path
+
+    from photocheck.palette import MARK_COLOURS
+    from photocheck.service.render import CAPTURE_PAGE_MEASURES, PAGE_MEASURES
+
+    glossary = (Path(__file__).resolve().parents[1] / "docs" / "glossary-id.md").read_text()
+    for decision in Decision:
+        assert f"| {i18n.decision_label(decision, 'id')} |" in glossary, decision
+    for name in {*PAGE_MEASURES, *CAPTURE_PAGE_MEASURES} - {
+            "head_yaw_deg", "head_pitch_deg", "head_roll_deg", "eyes_openness",
+            "face_lighting_ratio", "background_clutter"}:
+        assert f"`{name}`" in glossary, name
+    assert all(f"legend.{mark}" in i18n.ID for mark in MARK_COLOURS)
+    rows = [line for line in glossary.splitlines()
+            if line.startswith("| ") and not line.startswith(("| Istilah", "|---"))]
+    unsourced = [row for row in rows if not row.rstrip(" |").rsplit("|", 1)[-1].strip()]
+    assert len(rows) > 40 and not unsourced, unsourced  # the last cell: source or *usulan*
