@@ -1,7 +1,7 @@
 """Load check of `photocheck serve`: throughput, latency percentiles, errors and server memory.
 
-    python benchmarks/serve_load.py [--requests 5000] [--annotated 1000] [--clients 4]
-                                    [--workers N] [--checkers N]
+    python benchmarks/serve_load.py [--requests 5000] [--annotated 1000] [--default 0]
+                                    [--clients 4] [--workers N] [--checkers N]
 
 Starts the server (``python -m photocheck serve``) in a subprocess on a free loopback port,
 makes a 600x800 JPEG (quality 90) of matplotlib's public-domain Grace Hopper portrait framed like
@@ -11,7 +11,12 @@ answers come (closed loop):
 
 * ``--requests`` checks with ``annotate=false``: the API as another service calls it;
 * ``--annotated`` checks with the annotated picture as the counter page asks for it (JPEG,
-  without the text band: the page shows the words itself).
+  without the text band: the page shows the words itself);
+* ``--default`` checks that send only the image (every other field at its default), as an
+  embedder's first call does, side by side with as many ``annotate=false`` checks: the two
+  alternate in blocks of :data:`BLOCK` requests, so that load from elsewhere on the machine
+  falls on both alike; the p95 ratio default / ``annotate=false`` is printed (target <= 1.2:
+  the picture is opt-in, so the default costs what the bare check costs).
 
 Latency is from sending the request to having read the whole answer. The server's resident
 memory (VmRSS from /proc) is read after the warm-up and every 1,000 requests, to show whether it
@@ -47,6 +52,7 @@ START_TIMEOUT_S = 90
 REQUEST_TIMEOUT_S = 30
 RSS_EVERY = 1000  # requests between two memory readings
 TARGET_P95_MS = 50.0
+BLOCK = 100  # requests per block when two kinds of request alternate
 
 
 @dataclass
@@ -90,15 +96,17 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def multipart(photo: bytes, annotate: bool) -> tuple[bytes, str]:
-    """A check request; annotated, it asks for the picture the way the page does."""
+def multipart(photo: bytes, annotate: bool | None) -> tuple[bytes, str]:
+    """A check request; annotated, it asks for the picture the way the page does; ``None``:
+    the image alone, every other field at its default."""
     boundary = uuid.uuid4().hex
     parts = [
         (f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; "
          f"filename=\"portrait.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n").encode() + photo,
-        (f"--{boundary}\r\nContent-Disposition: form-data; name=\"annotate\"\r\n\r\n"
-         f"{'true' if annotate else 'false'}").encode(),
     ]
+    if annotate is not None:
+        parts.append((f"--{boundary}\r\nContent-Disposition: form-data; name=\"annotate\""
+                      f"\r\n\r\n{'true' if annotate else 'false'}").encode())
     if annotate:
         parts += [(f"--{boundary}\r\nContent-Disposition: form-data; "
                    f"name=\"{name}\"\r\n\r\n{value}").encode()
@@ -204,12 +212,38 @@ def report(name: str, run: Run, clients: int) -> None:
     print(f"  target p95 <= {TARGET_P95_MS:.0f} ms: {'met' if p95 <= TARGET_P95_MS else 'MISSED'}")
 
 
+def side_by_side(port: int, pid: int, kinds: dict[str, tuple[bytes, str]], requests: int,
+                 clients: int) -> None:
+    """``requests`` of each kind, alternating in blocks of :data:`BLOCK`; report each kind and
+    the p95 ratio of the second to the first."""
+    runs = {name: Run() for name in kinds}
+    for start in range(0, requests, BLOCK):
+        for name, (body, content_type) in kinds.items():
+            block = load(port, pid, body, content_type, requests=min(BLOCK, requests - start),
+                         clients=clients)
+            merged = runs[name]
+            merged.latencies_ms += block.latencies_ms
+            merged.failures += block.failures
+            merged.seconds += block.seconds
+            merged.server_cpu_s += block.server_cpu_s
+            merged.client_cpu_s += block.client_cpu_s
+            for status, count in block.statuses.items():
+                merged.statuses[status] = merged.statuses.get(status, 0) + count
+    for name, run in runs.items():
+        report(f"side by side: {name}", run, clients)
+    first, second = (np.percentile(run.latencies_ms, 95) for run in runs.values())
+    print(f"\n  p95 {' / '.join(reversed(list(runs)))}: {second / first:.2f} "
+          f"(target <= 1.2: {'met' if second / first <= 1.2 else 'MISSED'})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=5000,
                         help="checks without annotation (default 5000)")
     parser.add_argument("--annotated", type=int, default=1000,
                         help="checks with the annotated picture (default 1000; 0 skips)")
+    parser.add_argument("--default", type=int, default=0,
+                        help="checks sending only the image (default 0: skipped)")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=None,
                         help="server processes (default: the server's, one per CPU)")
@@ -244,6 +278,11 @@ def main() -> None:
             api = load(port, server.pid, *plain, requests=args.requests, clients=args.clients)
             report("API (annotate=false)", api, args.clients)
             rss_api = rss_mb(server.pid)
+            if args.default:
+                side_by_side(port, server.pid, {"annotate=false": plain,
+                                                "default (only the image)":
+                                                    multipart(photo, annotate=None)},
+                             args.default, args.clients)
             page = None
             if args.annotated:
                 page = load(port, server.pid, *drawn, requests=args.annotated,

@@ -4,19 +4,25 @@ An annotation is the working image (as measured, see :class:`~photocheck.load.Lo
 under a header band:
 
 * header: the verdict in the decision's colour, one line per reason in the chosen language with
-  the numbers behind it (``[Keburaman tepi 2.61 px > 2.00 px]``), the key measures
-  (edge blur, Laplacian variance, face brightness and contrast, occlusion) and a footer with the
-  file name, image size and policy;
-* the main face's detector box, coloured by decision: red = eligible (the photo is defective),
-  green = not eligible (the photo is clear), amber = review; other faces get a thin white box;
-* the 468 Face Mesh landmarks as small dots;
-* in semi-transparent magenta, the face pixels the occlusion measures counted as covered,
+  the numbers behind it (``[Lebar kabur garis wajah 2,61 px > 2,00 px]``), the key measures
+  (edge blur, fine detail, face brightness and contrast, occlusion), a legend line for every
+  mark drawn and a footer with the file name, image size and policy;
+* the main face's detector box, in the decision's colour (:mod:`photocheck.palette`:
+  vermillion = the photo is defective, blue = clear, orange = review); other faces get a thin
+  white box;
+* the 468 Face Mesh landmarks as small sky-blue dots;
+* in semi-transparent reddish purple, the face pixels the occlusion measures counted as covered,
   glared or clipped (:func:`photocheck.measures.occlusion_map`, limited to the face oval and
   feature regions: the measures read nothing outside them).
 
+Every colour comes from :mod:`photocheck.palette` (one colour-blind-safe scheme for the
+annotation, page, slip and report); every mark has a ``legend.<mark>`` line in
+:mod:`photocheck.i18n`. :func:`annotate_marks` also names the marks drawn, so that a page that
+draws no header can show the same legend.
+
 For a capture result (a new photo) the header shows the head pose angles, eye openness,
 lighting ratio and the background colour found against the one expected for the birth year,
-and a dashed-looking cyan outline marks the background region whose colour and uniformity were
+and a yellow outline marks the background region whose colour and uniformity were
 measured (:func:`photocheck.measures.background_region`).
 
 Without a face only the header is drawn over the unmarked photo. An ``error`` result has no
@@ -38,7 +44,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from . import i18n
+from . import i18n, palette
 from .measures import background_region, occlusion_map, unit_of
 from .visibility import patch_corners
 from .pipeline import Inspection
@@ -48,23 +54,11 @@ from .schema import Decision, Finding, RequestReason, Result
 #: Narrower working images are enlarged (by a whole factor) until at least this wide.
 MIN_WIDTH = 480
 
-#: Box and verdict colours (RGB) by decision.
-COLOURS: dict[Decision, tuple[int, int, int]] = {
-    Decision.ELIGIBLE: (220, 40, 40),
-    Decision.NOT_ELIGIBLE: (40, 175, 75),
-    Decision.REVIEW: (245, 170, 0),
-    Decision.ERROR: (150, 150, 150),
-    Decision.ACCEPTED: (40, 175, 75),
-    Decision.REJECTED: (220, 40, 40),
-}
-BACKGROUND_OUTLINE = (255, 235, 0)
+#: Box and verdict colours (RGB) by decision, and the colours of the other marks: one palette.
+COLOURS = palette.DECISION_COLOURS
+MARKS = palette.MARK_COLOURS
 DERIVED_UNITS = {name: unit for name, (unit, _) in DERIVED_MEASURES.items()}
-OCCLUSION_TINT = (255, 0, 255)
 OCCLUSION_ALPHA = 0.5
-LANDMARK_COLOUR = (0, 230, 255)
-OTHER_FACE_COLOUR = (255, 255, 255)
-CARD_COLOUR = (40, 200, 80)  # card mode: the card's outline
-PORTRAIT_AREA_COLOUR = (255, 210, 0)  # card mode: the portrait area cut out and judged
 HEADER_BACKGROUND = (24, 24, 24)
 HEADER_TEXT = (235, 235, 235)
 HEADER_DIM = (160, 160, 160)
@@ -83,9 +77,19 @@ def annotate(inspection: Inspection, policy: Policy, *,
 
     ``policy`` must be the one the inspection was judged with: its measure parameters
     recompute the occlusion map. ``lang`` is ``id`` (default) or ``en``. ``header=False``
-    leaves out the text band (verdict, reasons, measures) for a page that shows them itself:
-    the photo and its marks only, at the working image's size (nothing to keep legible).
+    leaves out the text band (verdict, reasons, measures, legend) for a page that shows them
+    itself: the photo and its marks only, at the working image's size.
     """
+    drawn = annotate_marks(inspection, policy, lang=lang, header=header)
+    return None if drawn is None else drawn[0]
+
+
+def annotate_marks(inspection: Inspection, policy: Policy, *,
+                   lang: str = i18n.DEFAULT_LANGUAGE,
+                   header: bool = True) -> tuple[np.ndarray, tuple[str, ...]] | None:
+    """:func:`annotate`, and the names of the marks drawn (``face_box``, ``other_face``,
+    ``landmarks``, ``covered``, ``background``, ``card``, ``portrait_area``: the keys of their
+    ``legend.<mark>`` lines), in legend order."""
     lang = i18n.check_language(lang)
     result = inspection.result
     if result.decision is Decision.ERROR or inspection.image is None:
@@ -95,46 +99,62 @@ def annotate(inspection: Inspection, policy: Policy, *,
     factor = max(1, math.ceil(MIN_WIDTH / width)) if header else 1
     canvas = np.ascontiguousarray(rgb).copy()
     context = inspection.context
+    covered = False
     if context is not None and context.canonical is not None:
         # Tinted before the enlargement: pixel replication commutes with a per-pixel tint,
         # and the working image has factor**2 times fewer pixels to tint.
         mask = _occlusion_in_image(inspection, policy)
-        if mask is not None and mask.any():
+        covered = mask is not None and bool(mask.any())
+        if covered:
             tinted = canvas[mask].astype(np.float32) * (1 - OCCLUSION_ALPHA)
-            tinted += np.array(OCCLUSION_TINT, np.float32) * OCCLUSION_ALPHA
+            tinted += np.array(MARKS["covered"], np.float32) * OCCLUSION_ALPHA
             canvas[mask] = np.round(tinted).astype(np.uint8)
     if factor > 1:
         canvas = cv2.resize(canvas, (width * factor, height * factor),
                             interpolation=cv2.INTER_NEAREST)
-    if context is not None and context.person is not None:
-        _outline_background(canvas, context, policy)
+    background = (context is not None and context.person is not None
+                  and _outline_background(canvas, context, policy))
 
     photo = Image.fromarray(canvas)
     draw = ImageDraw.Draw(photo)
+    marks: list[str] = []
     if context is not None and context.faces:
+        marks.append("face_box")
         line = max(2, round(photo.width / 250))
         for other in context.faces[1:]:
-            draw.rectangle(_scaled_box(other.box, factor), outline=OTHER_FACE_COLOUR,
+            draw.rectangle(_scaled_box(other.box, factor), outline=MARKS["other_face"],
                            width=max(1, line // 2))
+        if len(context.faces) > 1:
+            marks.append("other_face")
         face = context.faces[0]
         if face.landmarks is not None:
+            marks.append("landmarks")
             # A point at (x, y) lies in pixel (floor x, floor y); dots are centred there.
             radius = max(1, round(photo.width / 500))
             for x, y in np.floor(face.landmarks[:, :2] * factor).astype(int):
                 draw.ellipse((x - radius, y - radius, x + radius, y + radius),
-                             fill=LANDMARK_COLOUR)
+                             fill=MARKS["landmarks"])
         draw.rectangle(_scaled_box(face.box, factor), outline=COLOURS[result.decision],
                        width=line)
         if context.covered is not None and context.canonical is not None:
             _mark_features(draw, context, policy, factor, line, lang)
+            marks.append("features")
+    if covered:
+        marks.append("covered")
+    if background:
+        marks.append("background")
+    card = inspection.card is not None and inspection.scene is not None
+    if card:
+        marks += ["card", "portrait_area"]
 
     out = np.asarray(photo)
     if header:
-        band = _header(result, photo.width, lang, has_face=bool(context and context.faces))
+        band = _header(result, photo.width, lang, has_face=bool(context and context.faces),
+                       marks=tuple(marks))
         out = np.vstack([np.asarray(band), out])
-    if inspection.card is not None and inspection.scene is not None:
-        return _beside_card(out, inspection)
-    return out
+    if card:
+        out = _beside_card(out, inspection)
+    return out, tuple(marks)
 
 
 def _beside_card(annotated: np.ndarray, inspection: Inspection) -> np.ndarray:
@@ -142,8 +162,8 @@ def _beside_card(annotated: np.ndarray, inspection: Inspection) -> np.ndarray:
     cut out and judged, to the left of the annotated portrait (both the same height)."""
     scene = np.ascontiguousarray(inspection.scene.rgb).copy()
     line = max(2, round(max(scene.shape[:2]) / 300))
-    for corners, colour in ((inspection.card.quad.corners, CARD_COLOUR),
-                            (inspection.card.portrait_corners, PORTRAIT_AREA_COLOUR)):
+    for corners, colour in ((inspection.card.quad.corners, MARKS["card"]),
+                            (inspection.card.portrait_corners, MARKS["portrait_area"])):
         cv2.polylines(scene, [np.round(corners).astype(np.int32)], True, colour, line,
                       cv2.LINE_AA)
     height = annotated.shape[0]
@@ -171,16 +191,17 @@ def save_annotation(inspection: Inspection, path: str | os.PathLike, policy: Pol
 # Drawing helpers
 
 
-def _outline_background(canvas: np.ndarray, context, policy: Policy) -> None:
+def _outline_background(canvas: np.ndarray, context, policy: Policy) -> bool:
     """Outline, on ``canvas`` (the possibly enlarged working image), the background region the
-    background measures read."""
+    background measures read; False when there is none."""
     region = background_region(context, policy.measure_params)
     if region is None or not region.any():
-        return
+        return False
     height, width = canvas.shape[:2]
     mask = cv2.resize(region.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST)
     contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
-    cv2.drawContours(canvas, contours, -1, BACKGROUND_OUTLINE, max(1, round(width / 300)))
+    cv2.drawContours(canvas, contours, -1, MARKS["background"], max(1, round(width / 300)))
+    return True
 
 
 def _occlusion_in_image(inspection: Inspection, policy: Policy) -> np.ndarray | None:
@@ -248,8 +269,9 @@ def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
         return ImageFont.load_default()
 
 
-def _header(result: Result, width: int, lang: str, *, has_face: bool) -> Image.Image:
-    """The text band: verdict, reasons with evidence, key measures, footer."""
+def _header(result: Result, width: int, lang: str, *, has_face: bool,
+            marks: tuple[str, ...] = ()) -> Image.Image:
+    """The text band: verdict, reasons with evidence, key measures, legend, footer."""
     size = int(min(36, max(13, round(width / 34))))
     big, body, small = _font(round(size * 1.3)), _font(size), _font(max(11, round(size * 0.85)))
     margin = max(6, size // 2)
@@ -264,7 +286,7 @@ def _header(result: Result, width: int, lang: str, *, has_face: bool) -> Image.I
         # The findings that made this decision (an eligible verdict omits review-level ones).
         evidence = [_evidence(f, lang) for f in result.findings
                     if f.reason is reason and f.outcome == result.decision.value]
-        sentence = i18n.reason_text(reason, lang)
+        sentence = i18n.reason_sentence(reason, result.decision, lang)
         if evidence:
             sentence += " [" + "; ".join(evidence) + "]"
         lines.append(("- " + sentence, body, HEADER_TEXT))
@@ -278,10 +300,13 @@ def _header(result: Result, width: int, lang: str, *, has_face: bool) -> Image.I
             values.append(_background_text(result, lang))
         if values:
             lines.append((" | ".join(values), body, HEADER_TEXT))
+    if marks:
+        legend = "; ".join(i18n.text(f"legend.{mark}", lang) for mark in marks)
+        lines.append((f"{i18n.text('legend.title', lang)}: {legend}", small, HEADER_TEXT))
     footer = [os.path.basename(result.path) if result.path else None]
     if result.image is not None:
         footer.append(f"{result.image.width}x{result.image.height} px")
-    footer.append(f"policy {result.policy.name} {result.policy.version}")
+    footer.append(f"{i18n.text('ui.policy', lang)} {result.policy.name} {result.policy.version}")
     lines.append((" | ".join(p for p in footer if p), small, HEADER_DIM))
 
     scratch = ImageDraw.Draw(Image.new("RGB", (1, 1)))
@@ -341,24 +366,30 @@ def _wrap(draw: ImageDraw.ImageDraw, content: str, font, max_width: int) -> list
 
 
 def _format(name: str, value: float | None, lang: str) -> str:
-    """A measure value with its unit, e.g. ``0.88 px``, ``142/255``, ``12%``."""
+    """A measure value with its unit for a reader of ``lang``, e.g. ``0,88 px``, ``142/255``,
+    ``12%``, ``4,5 derajat`` (``id``)."""
     if value is None:
         return i18n.text("ui.not_assessed", lang)
     unit = unit_of(name) or DERIVED_UNITS.get(name, "")
+
+    def number(decimals: int) -> str:
+        return i18n.format_number(value, lang, decimals)
+
     if unit == "deg":
-        return f"{value:.1f} deg"
+        return f"{number(1)} {i18n.text('ui.unit.deg', lang)}"
     if unit == "ratio":
-        return f"{value:.2f}"
+        return number(2)
     if unit == "px":
         whole = name in ("face_width_px", "eye_distance_px")
-        return f"{value:.0f} px" if whole else f"{value:.2f} px"
+        return f"{number(0 if whole else 2)} px"
     if unit == "0-1":
-        return f"{value:.0%}" if name != "detection_confidence" else f"{value:.2f}"
+        return (f"{i18n.format_number(100 * value, lang, 0)}%"
+                if name != "detection_confidence" else number(2))
     if unit == "0-255":
-        return f"{value:.0f}/255"
+        return f"{number(0)}/255"
     if unit == "count":
-        return f"{value:.0f}"
-    return f"{value:.1f}"
+        return number(0)
+    return number(1)
 
 
 def _background_text(result: Result, lang: str) -> str:

@@ -4,6 +4,10 @@
 Every judgement goes through one :class:`~photocheck.pipeline.Checker`; this module only turns
 arguments into calls and results into lines (Rich) or JSON Lines. Results go to stdout,
 diagnostics to stderr.
+
+What a person reads (result lines, summaries, our own usage errors) is in ``--lang``
+(Indonesian by default, texts from :mod:`photocheck.i18n`); the English technical detail of an
+error stays in ``--json`` (``error.message``) and in the log.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import json
+import logging
 import os
 from collections import Counter
 from pathlib import Path
@@ -18,13 +23,13 @@ from typing import Annotated, Optional
 
 import typer
 from rich import box
-from rich.console import Console
+from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from . import __version__, i18n
-from .batch import (DEFAULT_CHUNK_SIZE, BatchError, RichProgress, collect_tasks, open_output,
-                    run_batch, summary_table)
+from . import __version__, i18n, palette
+from .batch import (DEFAULT_CHUNK_SIZE, BatchError, RichProgress, Summary, collect_tasks,
+                    open_output, run_batch)
 from .evaluation.cli import app as eval_app
 from .evaluation.cli import calibrate_command
 from .load import IMAGE_SUFFIXES
@@ -33,15 +38,17 @@ from .pipeline import Checker, Inspection
 from .policy import KINDS, Policy
 from .schema import Decision, RequestReason, Result, json_schema
 
-#: Rich styles of the verdicts; the same colours as the annotation boxes.
-STYLES = {
-    Decision.ELIGIBLE: "bold red",
-    Decision.NOT_ELIGIBLE: "bold green",
-    Decision.REVIEW: "bold yellow",
-    Decision.ERROR: "bold magenta",
-    Decision.ACCEPTED: "bold green",
-    Decision.REJECTED: "bold red",
-}
+log = logging.getLogger(__name__)
+
+#: Rich styles of the verdicts: the colours of :mod:`photocheck.palette` (the verdict is always
+#: written in words too).
+STYLES = {decision: f"bold {palette.decision_hex(decision)}" for decision in Decision}
+
+LangOption = Annotated[
+    i18n.Language,
+    typer.Option("--lang", "-l", case_sensitive=False,
+                 help="Language of what a person reads (id: Bahasa Indonesia, en: English)."),
+]
 
 app = typer.Typer(
     name="photocheck",
@@ -119,11 +126,7 @@ def check(
                      help="Why the citizen asks for a new photo. hijab, appearance_change and "
                           "verification_failed are eligible by policy."),
     ] = RequestReason.QUALITY,
-    lang: Annotated[
-        i18n.Language,
-        typer.Option("--lang", "-l", case_sensitive=False,
-                     help="Language of the human-readable output and annotations."),
-    ] = i18n.Language.ID,
+    lang: LangOption = i18n.Language.ID,
     annotate: Annotated[
         Optional[Path],
         typer.Option("--annotate", "-a", metavar="OUT_DIR", file_okay=False,
@@ -154,22 +157,23 @@ def check(
     e.g. file not found or not an image) or an annotation could not be written; [bold]2[/bold]
     usage error (bad option, unknown policy, no image files to check).
     """
-    active = _load_policy(policy, profile)
-    inputs = _expand(paths)
-    if not inputs:
-        raise typer.BadParameter("no image files to check", param_hint="PATH")
     lang = i18n.check_language(lang)
+    active = _load_policy(policy, profile)
+    inputs = _expand(paths, lang)
+    if not inputs:
+        _usage_error(i18n.text("cli.no_images", lang), lang)
     if annotate is not None:
         try:
             annotate.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise typer.BadParameter(f"cannot create {annotate}: {exc.strerror or exc}",
-                                     param_hint="--annotate") from None
+            log.error("cannot create %s: %s", annotate, exc.strerror or exc)
+            _usage_error(i18n.text("cli.cannot_create_folder", lang).format(path=annotate), lang)
 
     try:
         checker = Checker(active)
-    except Exception as exc:  # models missing or unloadable: nothing can be judged
-        err.print(Text(f"photocheck: cannot start the checker: {exc}", style="bold red"))
+    except Exception:  # models missing or unloadable: nothing can be judged
+        log.exception("cannot start the checker")
+        err.print(Text(f"photocheck: {i18n.text('cli.cannot_start', lang)}", style="bold red"))
         raise typer.Exit(1) from None
 
     counts: Counter[Decision] = Counter()
@@ -182,7 +186,8 @@ def check(
             counts[result.decision] += 1
             written = None
             if annotate is not None and result.decision is not Decision.ERROR:
-                written = _write_annotation(inspection, annotate, path, used_names, active, lang)
+                written = _write_annotation(inspection, annotate, path, used_names, active,
+                                            lang)
                 failed |= written is None
             if json_lines:
                 typer.echo(result.to_json())
@@ -247,6 +252,7 @@ def batch_command(
                      help="Address of an existing Dask scheduler (tcp://host:8786); implies "
                           "--engine dask. Workers need the photos at the same paths."),
     ] = None,
+    lang: LangOption = i18n.Language.ID,
 ) -> None:
     """Audit a photo archive: judge every image, in parallel, into one results file.
 
@@ -256,6 +262,7 @@ def batch_command(
     [bold]130[/bold] stopped by Ctrl-C, what finished is written; [bold]1[/bold] the run failed
     (e.g. models could not be loaded); [bold]2[/bold] usage error.
     """
+    lang = i18n.check_language(lang)
     _load_policy(policy)
     try:
         open_output(out)  # a bad suffix is a usage error before any listing
@@ -264,9 +271,12 @@ def batch_command(
             from .batch_dask import require_distributed
 
             require_distributed()  # a usage error naming the extra, before any listing
-        tasks = collect_tasks(inputs, warn=lambda note: err.print(Text(note, style="yellow")))
-        if not tasks:
-            raise BatchError("no images found")
+        notes: list[str] = []
+        tasks = collect_tasks(inputs, warn=notes.append)
+        if not tasks:  # one line, not a note per input and then the error
+            _usage_error(i18n.text("cli.no_images", lang), lang)
+        for note in notes:  # batch's own notes (damaged archive, skipped manifest row)
+            err.print(Text(f"{i18n.text('cli.batch_note', lang)}: {note}", style="yellow"))
         with contextlib.ExitStack() as stack:
             chosen = None
             if use_dask:
@@ -277,14 +287,16 @@ def batch_command(
             summary = run_batch(tasks, out, engine=chosen, workers=workers, policy=policy,
                                 reason=reason.value, chunk_size=chunk_size, progress=progress)
     except BatchError as exc:
-        raise typer.BadParameter(str(exc), param_hint=exc.param) from None
+        _usage_error(f"{exc.param + ': ' if exc.param else ''}{exc}", lang)
     except KeyboardInterrupt:  # while listing the inputs
         raise typer.Exit(130) from None
-    except Exception as exc:
-        err.print(Text(f"photocheck: the batch stopped: {exc}. Rows written so far are kept; "
-                       "rerun the same command to resume.", style="bold red"))
+    except typer.Exit:
+        raise
+    except Exception:
+        log.exception("the batch stopped")
+        err.print(Text(f"photocheck: {i18n.text('cli.batch_failed', lang)}", style="bold red"))
         raise typer.Exit(1) from None
-    err.print(summary_table(summary))
+    err.print(_batch_summary(summary, lang))
     if summary.interrupted:
         raise typer.Exit(130)
 
@@ -296,10 +308,7 @@ def report_command(
                                                  "or of `check --json`.")],
     html: Annotated[Path, typer.Option("--html", dir_okay=False,
                                        help="Where to write the report (one offline file).")],
-    lang: Annotated[
-        i18n.Language,
-        typer.Option("--lang", "-l", case_sensitive=False, help="Language of the report."),
-    ] = i18n.Language.ID,
+    lang: LangOption = i18n.Language.ID,
     thumbnails: Annotated[bool, typer.Option(
         help="Embed thumbnails of the flagged photos (personal data: --no-thumbnails leaves "
              "them out).")] = True,
@@ -309,9 +318,9 @@ def report_command(
     plots and a gallery of the flagged photos, worst first. Opens offline."""
     from .report import write_report  # matplotlib only when a report is asked for
 
-    written = write_report(results, html, lang=i18n.check_language(lang), thumbnails=thumbnails,
-                           worst=worst)
-    err.print(Text(f"report: {written}"))
+    lang = i18n.check_language(lang)
+    written = write_report(results, html, lang=lang, thumbnails=thumbnails, worst=worst)
+    err.print(Text(i18n.text("cli.report_written", lang).format(path=written)))
 
 
 from .service.settings import (API_KEY_ENV, DEFAULT_HOST, DEFAULT_MAX_PIXELS,  # noqa: E402
@@ -433,18 +442,30 @@ def _load_policy(source: str | None, profile: Profile | None = None) -> Policy:
     return loaded
 
 
-def _expand(paths: list[Path]) -> list[Path]:
-    """Files as given (even missing ones: they become error rows); directories expanded."""
+def _usage_error(message: str, lang: str) -> None:
+    """Print ``message`` as a usage error in ``lang`` and exit 2 (as Click's own errors do)."""
+    err.print(Text(f"photocheck: {i18n.text('cli.usage_error', lang)}: {message}",
+                   style="bold red"))
+    raise typer.Exit(2)
+
+
+def _expand(paths: list[Path], lang: str) -> list[Path]:
+    """Files as given (even missing ones: they become error rows); directories expanded. An
+    empty directory gets a note when other inputs remain (else the caller says it once)."""
     inputs: list[Path] = []
+    empty: list[Path] = []
     for path in paths:
         if path.is_dir():
             found = sorted(p for p in path.iterdir()
                            if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
             if not found:
-                err.print(Text(f"photocheck: no image files in {path}", style="yellow"))
+                empty.append(path)
             inputs.extend(found)
         else:
             inputs.append(path)
+    for path in empty if inputs else ():
+        err.print(Text(f"photocheck: {i18n.text('cli.no_images_in', lang).format(where=path)}",
+                       style="yellow"))
     return inputs
 
 
@@ -461,8 +482,10 @@ def _write_annotation(inspection: Inspection, folder: Path, source: Path, used: 
     used.add(name.lower())
     try:
         return save_annotation(inspection, folder / name, policy, lang)
-    except Exception as exc:
-        err.print(Text(f"photocheck: cannot write annotation {folder / name}: {exc}",
+    except Exception:
+        log.exception("cannot write the annotation %s", folder / name)
+        err.print(Text(f"photocheck: "
+                       f"{i18n.text('cli.annotation_failed', lang).format(path=folder / name)}",
                        style="red"))
         return None
 
@@ -473,14 +496,49 @@ def _row(result: Result, lang: str, annotation: Path | None) -> Text:
     line.append("  ")
     line.append(i18n.decision_label(result.decision, lang), style=STYLES[result.decision])
     if result.error is not None:
+        # The English technical message is for --json and logs; the code helps support.
         line.append("  " + i18n.error_text(result.error.code, lang))
-        line.append(f" ({result.error.code.value}: {result.error.message})", style="dim")
+        line.append(f" [{i18n.text('ui.code', lang)} {result.error.code.value}]", style="dim")
     elif result.reasons:
-        line.append("  " + " ".join(i18n.reason_text(r, lang) for r in result.reasons))
+        line.append("  " + " ".join(i18n.reason_sentence(r, result.decision, lang)
+                                    for r in result.reasons))
     if annotation is not None:
         line.append(f"  [{i18n.text('ui.annotation', lang)}: {os.fspath(annotation)}]",
                     style="dim")
     return line
+
+
+def _batch_summary(summary: Summary, lang: str) -> Group:
+    """What a batch run did, in ``lang``: counts per decision and per reason in words."""
+    done = summary.skipped + summary.judged
+    parts: list[Text | Table] = [Text(i18n.text("cli.batch_done", lang).format(
+        done=_count(done, lang), total=_count(summary.total, lang), out=summary.out,
+        judged=_count(summary.judged, lang), skipped=_count(summary.skipped, lang)),
+        style="bold")]
+    for title, counts, label in (
+            ("page.slip_decision", summary.decisions, i18n.decision_label),
+            ("page.reasons", summary.reasons, i18n.reason_text)):
+        if counts:
+            table = Table(box=None, pad_edge=False, show_edge=False)
+            table.add_column(i18n.text(title, lang), style="bold")
+            table.add_column(i18n.text("cli.count", lang), justify="right")
+            for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+                try:
+                    words = label(code, lang)
+                except ValueError:  # a code this version does not know
+                    words = code
+                table.add_row(words, _count(count, lang))
+            parts.append(table)
+    if summary.decisions.get(Decision.ERROR.value):
+        parts.append(Text(i18n.text("cli.batch_error_note", lang), style="dim"))
+    if summary.interrupted:
+        parts.append(Text(i18n.text("cli.batch_stopped", lang).format(
+            remaining=_count(summary.remaining, lang)), style="bold yellow"))
+    return Group(*parts)
+
+
+def _count(value: int, lang: str) -> str:
+    return i18n.format_number(value, lang, 0, grouping=True)
 
 
 def _summary(counts: Counter[Decision], total: int, lang: str) -> Text:

@@ -7,8 +7,21 @@ Every message lives in one of two dicts, :data:`ID` and :data:`EN`, with identic
 * ``error.<ErrorCode>``: one sentence per error code;
 * ``request.<RequestReason>``: what the citizen asked for;
 * ``measure.<name>``: a short label for each measure in :data:`photocheck.measures.MEASURES`;
-* ``ui.<name>``: the few words the CLI and annotations put around them.
+* ``review.<Reason>``: for a ``review`` verdict, which limit the photo is close to and what
+  the officer should look at on the card (:func:`reason_sentence` picks it);
+* ``ui.<name>``: the few words the CLI and annotations put around them;
+* ``legend.<mark>``: one line per mark drawn on a photo (:mod:`photocheck.annotate`);
+* ``cli.<name>``: the command line's own lines (summaries, usage errors);
 * ``page.<name>``: the counter page's own words (:mod:`photocheck.service`).
+
+Wording rules (the glossary is ``docs/glossary-id.md``):
+
+* everything a person reads is in the chosen language, Indonesian by default; the English
+  technical detail (``error.message``, codes) stays in JSON and logs, never in an ``id`` line;
+* plain words at the counter: what the officer sees on the card, not how it was computed;
+* numbers are formatted for the reader only (:func:`format_number`: ``3,80`` in ``id``);
+  JSON and CSV keep ``.`` and full precision;
+* ``{name}`` placeholders are filled with :meth:`str.format` by the caller.
 
 Messages are plain ASCII so that any font (annotations use Pillow's default) can draw them.
 The codes themselves (``blurry``, ``file_not_found``, ...) stay English in JSON: only
@@ -46,9 +59,13 @@ ID: dict[str, str] = {
     "decision.rejected": "Foto ditolak, ambil ulang",
     # Reasons.
     "reason.blurry": "Foto buram: garis wajah tidak tajam.",
-    "reason.no_face": "Tidak ada wajah yang terdeteksi pada foto.",
+    "reason.no_face": (
+        "Tidak ada wajah yang terdeteksi pada gambar. Pastikan berkas ini memang foto KTP-el "
+        "pemohon (bukan gambar lain) sebelum melanjutkan."
+    ),
     "reason.face_occluded": (
-        "Sebagian wajah tertutup, rusak, atau tersilaukan cahaya sehingga tidak terlihat jelas."
+        "Sebagian wajah tertutup, rusak, atau terkena pantulan cahaya (silau) sehingga tidak "
+        "terlihat jelas."
     ),
     "reason.face_cut_off": "Wajah terpotong oleh tepi foto.",
     "reason.face_too_small": "Wajah pada foto terlalu kecil untuk dikenali.",
@@ -100,6 +117,75 @@ ID: dict[str, str] = {
     "reason.meets_capture_standard": (
         "Foto memenuhi standar foto KTP-el dan dapat dicetak."
     ),
+    # A review verdict: which limit the photo is close to and what to look at on the card.
+    "review.blurry": (
+        "Ketajaman foto berada di dekat batas buram. Lihat pada kartu garis mata, alis, dan "
+        "bibir: bila kabur, foto buram."
+    ),
+    "review.no_face": (
+        "Wajah hanya samar terdeteksi. Pastikan gambar ini foto KTP-el pemohon, lalu lihat "
+        "apakah wajah pada kartu terlihat jelas."
+    ),
+    "review.face_occluded": (
+        "Bagian wajah yang tertutup, rusak, atau silau berada di dekat batas. Lihat pada kartu: "
+        "apakah kedua mata, hidung, dan mulut terlihat jelas?"
+    ),
+    "review.face_cut_off": (
+        "Wajah hampir terpotong oleh tepi foto. Lihat pada kartu: apakah dahi sampai dagu "
+        "terlihat utuh?"
+    ),
+    "review.face_too_small": (
+        "Wajah pada foto hampir terlalu kecil. Lihat pada kartu: apakah mata dan mulut masih "
+        "dapat dikenali?"
+    ),
+    "review.underexposed": (
+        "Foto hampir terlalu gelap. Lihat pada kartu: apakah mata dan garis wajah masih "
+        "terlihat?"
+    ),
+    "review.overexposed": (
+        "Foto hampir terlalu terang. Lihat pada kartu: apakah dahi, pipi, dan hidung masih "
+        "terlihat, tidak putih polos?"
+    ),
+    "review.low_contrast": (
+        "Foto hampir terlalu pudar. Lihat pada kartu: apakah garis wajah masih dapat dibedakan "
+        "dari kulit?"
+    ),
+    "review.multiple_faces": (
+        "Terdeteksi lebih dari satu wajah. Pastikan wajah yang diperiksa (kotak tebal) adalah "
+        "wajah pemilik KTP-el."
+    ),
+    "review.card_damaged": (
+        "Kerusakan pada bagian foto kartu (silau, goresan, atau lapisan terkelupas) berada di "
+        "dekat batas. Miringkan kartu di bawah lampu dan lihat: apakah wajah tetap terlihat "
+        "jelas?"
+    ),
+    "review.not_frontal": (
+        "Posisi kepala berada di dekat batas. Lihat foto: apakah wajah menghadap lurus ke "
+        "kamera?"
+    ),
+    "review.eyes_closed": "Mata hampir tertutup. Lihat foto: apakah kedua mata terbuka?",
+    "review.mouth_covered": (
+        "Mulut mungkin sebagian tertutup. Lihat foto: apakah bibir terlihat jelas?"
+    ),
+    "review.background_not_uniform": (
+        "Latar hampir tidak polos. Lihat foto: apakah ada benda, pola, atau tulisan di "
+        "belakang kepala?"
+    ),
+    "review.background_colour_mismatch": (
+        "Warna latar berada di dekat batas. Lihat foto: apakah latar jelas merah (tahun lahir "
+        "ganjil) atau biru (tahun lahir genap)?"
+    ),
+    "review.birth_year_missing": (
+        "Tahun lahir belum diisi. Isi tahun lahir pemohon lalu periksa lagi: warna latar "
+        "bergantung pada tahun lahir."
+    ),
+    "review.uneven_lighting": (
+        "Pencahayaan hampir tidak merata. Lihat foto: apakah satu sisi wajah lebih gelap?"
+    ),
+    "review.strong_shadow": (
+        "Bayangan pada wajah berada di dekat batas. Lihat foto: apakah ada bayangan gelap di "
+        "wajah?"
+    ),
     # Errors.
     "error.file_not_found": "Berkas tidak ditemukan.",
     "error.unreadable": "Berkas tidak dapat dibaca (folder, izin akses, atau gangguan baca).",
@@ -126,23 +212,26 @@ ID: dict[str, str] = {
     "request.appearance_change": "perubahan penampilan",
     "request.verification_failed": "verifikasi wajah gagal",
     # Measures.
-    "measure.laplacian_variance": "Varians Laplacian",
-    "measure.edge_blur_px": "Keburaman tepi",
-    "measure.edge_blur_max_px": "Keburaman tepi terburuk (gerak)",
-    "measure.detection_confidence": "Keyakinan deteksi wajah",
+    "measure.laplacian_variance": "Detail halus wajah",
+    "measure.edge_blur_px": "Lebar kabur garis wajah",
+    "measure.edge_blur_max_px": "Lebar kabur garis wajah, arah terburuk (goyang)",
+    "measure.detection_confidence": "Kepastian wajah ditemukan",
     "measure.face_count": "Jumlah wajah",
     "measure.face_width_px": "Lebar wajah",
     "measure.face_outside_fraction": "Bagian wajah di luar foto",
     "measure.face_brightness": "Kecerahan wajah",
-    "measure.face_clipped_fraction": "Bagian wajah terlalu terang",
+    "measure.face_clipped_fraction": "Bagian wajah putih polos (terlalu terang)",
     "measure.face_contrast": "Kontras wajah",
     "measure.eyes_occluded": "Kedua mata tertutup",
-    "measure.features_occluded": "Fitur wajah tertutup",
+    "measure.features_occluded": "Mata, hidung, atau mulut tertutup",
     "measure.face_occluded": "Wajah tertutup",
     "measure.right_eye_occluded": "Mata kanan tertutup",
     "measure.left_eye_occluded": "Mata kiri tertutup",
     "measure.nose_occluded": "Hidung tertutup",
     "measure.mouth_occluded": "Mulut tertutup",
+    "measure.head_yaw_deg": "Kepala menoleh ke samping",
+    "measure.head_pitch_deg": "Kepala menunduk atau mendongak",
+    "measure.head_roll_deg": "Kepala miring",
     "measure.right_eye_covered": "Peluang mata kanan tertutup",
     "measure.left_eye_covered": "Peluang mata kiri tertutup",
     "measure.nose_covered": "Peluang hidung tertutup",
@@ -152,9 +241,6 @@ ID: dict[str, str] = {
     "measure.features_covered": "Rata-rata peluang mata, hidung, mulut tertutup",
     "measure.feature_covered_max": "Peluang tertinggi satu bagian wajah tertutup",
     "measure.image_short_side_px": "Sisi pendek gambar",
-    "measure.head_yaw_deg": "Kepala menoleh (yaw)",
-    "measure.head_pitch_deg": "Kepala mengangguk (pitch)",
-    "measure.head_roll_deg": "Kepala miring (roll)",
     "measure.right_eye_openness": "Bukaan mata kanan",
     "measure.left_eye_openness": "Bukaan mata kiri",
     "measure.eyes_openness": "Bukaan mata",
@@ -172,7 +258,7 @@ ID: dict[str, str] = {
     "ui.not_assessed": "tidak dapat diukur",
     "ui.summary": "Ringkasan",
     "ui.images": "gambar",
-    "ui.annotation": "anotasi",
+    "ui.annotation": "gambar bertanda",
     "ui.feature_covered": "tertutup",
     "ui.feature_uncertain": "ragu",
     "ui.feature_visible": "terlihat",
@@ -181,6 +267,49 @@ ID: dict[str, str] = {
     "ui.colour.red": "merah",
     "ui.colour.blue": "biru",
     "ui.colour.other": "lain",
+    "ui.code": "kode",
+    "ui.unit.deg": "derajat",
+    "ui.policy": "kebijakan",
+    # Marks on the photo (annotation, page, report): every mark has its legend line.
+    "legend.title": "Tanda",
+    "legend.face_box": "Kotak tebal berwarna keputusan: wajah yang diperiksa",
+    "legend.other_face": "Kotak putih tipis: wajah lain pada foto",
+    "legend.landmarks": "Titik biru muda: penanda wajah (mata, alis, hidung, bibir, garis wajah)",
+    "legend.covered": "Arsiran ungu kemerahan: bagian wajah yang tertutup, rusak, atau silau",
+    "legend.background": "Garis kuning: bagian latar yang diukur warnanya",
+    "legend.card": "Garis hijau kebiruan: tepi kartu yang ditemukan",
+    "legend.portrait_area": "Garis kuning: bagian foto pada kartu yang dipotong dan diperiksa",
+    "legend.features": ("Kotak di mata, hidung, dan mulut dengan keterangan: tertutup (warna "
+                        "layak ganti), ragu (warna periksa), atau terlihat (warna jelas)"),
+    # Command line (photocheck check, batch, report).
+    "cli.usage_error": "Kesalahan perintah",
+    "cli.no_images_in": "Tidak ada berkas gambar di {where}.",
+    "cli.no_images": "Tidak ada berkas gambar untuk diperiksa.",
+    "cli.cannot_start": (
+        "Pemeriksa tidak dapat dimulai (berkas model tidak dapat dimuat). Rincian teknis ada "
+        "di log."
+    ),
+    "cli.annotation_failed": "Gambar bertanda tidak dapat ditulis: {path}",
+    "cli.cannot_create_folder": "Folder tidak dapat dibuat: {path}",
+    "cli.report_written": "Laporan ditulis: {path}",
+    "cli.batch_done": (
+        "{done} dari {total} masukan tercatat di {out} ({judged} diperiksa sekarang, "
+        "{skipped} sudah diperiksa sebelumnya)."
+    ),
+    "cli.batch_error_note": (
+        "Baris 'Tidak dapat diperiksa' adalah berkas yang tidak dapat dinilai (lihat kolom "
+        "error_code); itu hasil, bukan kegagalan proses."
+    ),
+    "cli.batch_stopped": (
+        "Dihentikan: {remaining} masukan tersisa. Jalankan perintah yang sama lagi untuk "
+        "menyelesaikan."
+    ),
+    "cli.batch_failed": (
+        "Proses batch berhenti. Baris yang sudah tertulis tetap ada; jalankan perintah yang "
+        "sama untuk melanjutkan."
+    ),
+    "cli.batch_note": "Catatan",
+    "cli.count": "Jumlah",
     # The counter page (photocheck serve).
     "page.title": "Pemeriksaan Foto KTP-el",
     "page.subtitle": "Apakah foto pada KTP-el memenuhi syarat untuk diganti?",
@@ -210,11 +339,8 @@ ID: dict[str, str] = {
     "page.measures": "Ukuran utama",
     "page.measure": "Ukuran",
     "page.value": "Nilai",
-    "page.annotated": "Foto beranotasi",
-    "page.annotated_caption": (
-        "Kotak: wajah yang diperiksa. Titik: penanda wajah. Magenta: bagian wajah yang "
-        "tertutup, rusak, atau silau."
-    ),
+    "page.annotated": "Foto dengan tanda",
+    "page.annotated_caption": "Keterangan tanda pada foto:",
     "page.print": "Cetak slip keputusan",
     "page.clear": "Bersihkan",
     "page.api_key": "Kunci API",
@@ -240,6 +366,28 @@ ID: dict[str, str] = {
     ),
     "page.slip_officer": "Petugas",
     "page.slip_applicant": "Pemohon",
+    "page.slip_name": "Nama pemohon",
+    "page.slip_nik": "NIK atau nomor registrasi",
+    "page.slip_fields_hint": (
+        "Diketik di sini hanya untuk dicetak pada slip: tidak dikirim ke layanan dan tidak "
+        "disimpan."
+    ),
+    "page.slip_sha256": "Sidik berkas foto (SHA-256)",
+    "page.slip_timezone": "WIB",
+    "page.confirm_portrait": "Saya sudah memastikan gambar ini adalah foto KTP-el pemohon.",
+    "page.confirm_needed": (
+        "Tidak ada wajah yang terdeteksi. Pastikan dahulu gambar ini foto KTP-el pemohon dan "
+        "centang konfirmasi sebelum mencetak slip."
+    ),
+    "page.no_slip": (
+        "Gambar ini tidak dapat diperiksa, jadi tidak ada slip. Perbaiki berkasnya lalu coba "
+        "lagi."
+    ),
+    "page.review_hint": (
+        "Foto berada di dekat batas ketentuan: lihat kartu seperti yang disarankan, lalu "
+        "petugas memutuskan."
+    ),
+    "page.error_code": "Kode untuk pengelola sistem",
 }
 
 EN: dict[str, str] = {
@@ -252,7 +400,10 @@ EN: dict[str, str] = {
     "decision.rejected": "Photo rejected, take it again",
     # Reasons.
     "reason.blurry": "The photo is blurry: the lines of the face are not sharp.",
-    "reason.no_face": "No face was detected in the photo.",
+    "reason.no_face": (
+        "No face was detected in the image. Make sure this file really is the applicant's "
+        "KTP-el photo (not another picture) before going on."
+    ),
     "reason.face_occluded": (
         "Part of the face is covered, damaged or glared, so it is not clearly visible."
     ),
@@ -306,6 +457,74 @@ EN: dict[str, str] = {
     "reason.meets_capture_standard": (
         "The photo meets the KTP-el photo standard and can be printed."
     ),
+    # A review verdict: which limit the photo is close to and what to look at on the card.
+    "review.blurry": (
+        "The sharpness is close to the blur limit. Look at the eye line, eyebrows and lips on "
+        "the card: if they are soft, the photo is blurry."
+    ),
+    "review.no_face": (
+        "A face was only faintly detected. Make sure this is the applicant's KTP-el photo, then "
+        "look whether the face on the card is clearly visible."
+    ),
+    "review.face_occluded": (
+        "The covered, damaged or glared part of the face is close to the limit. Look at the "
+        "card: are both eyes, the nose and the mouth clearly visible?"
+    ),
+    "review.face_cut_off": (
+        "The face is nearly cut off by the edge of the photo. Look at the card: is the face "
+        "whole from forehead to chin?"
+    ),
+    "review.face_too_small": (
+        "The face in the photo is nearly too small. Look at the card: can the eyes and mouth "
+        "still be made out?"
+    ),
+    "review.underexposed": (
+        "The photo is nearly too dark. Look at the card: are the eyes and the lines of the face "
+        "still visible?"
+    ),
+    "review.overexposed": (
+        "The photo is nearly too bright. Look at the card: are the forehead, cheeks and nose "
+        "still visible, not plain white?"
+    ),
+    "review.low_contrast": (
+        "The photo is nearly too faded. Look at the card: can the lines of the face still be "
+        "told apart from the skin?"
+    ),
+    "review.multiple_faces": (
+        "More than one face was detected. Make sure the face checked (thick box) is the card "
+        "holder's."
+    ),
+    "review.card_damaged": (
+        "Damage on the card's photo area (glare, scratches or peeling) is close to the limit. "
+        "Tilt the card under a lamp and look: is the face still clearly visible?"
+    ),
+    "review.not_frontal": (
+        "The head position is close to the limit. Look at the photo: does the face look "
+        "straight into the camera?"
+    ),
+    "review.eyes_closed": "The eyes are nearly closed. Look at the photo: are both eyes open?",
+    "review.mouth_covered": (
+        "The mouth may be partly covered. Look at the photo: are the lips clearly visible?"
+    ),
+    "review.background_not_uniform": (
+        "The background is nearly not plain. Look at the photo: are there objects, a pattern "
+        "or text behind the head?"
+    ),
+    "review.background_colour_mismatch": (
+        "The background colour is close to the limit. Look at the photo: is it clearly red (odd "
+        "birth year) or blue (even birth year)?"
+    ),
+    "review.birth_year_missing": (
+        "No birth year yet. Enter the applicant's birth year and check again: the background "
+        "colour depends on it."
+    ),
+    "review.uneven_lighting": (
+        "The lighting is nearly uneven. Look at the photo: is one side of the face darker?"
+    ),
+    "review.strong_shadow": (
+        "The shadow on the face is close to the limit. Look at the photo: is there a dark "
+        "shadow on the face?"
+    ),
     # Errors.
     "error.file_not_found": "File not found.",
     "error.unreadable": "The file cannot be read (a folder, permissions, or a read error).",
@@ -333,10 +552,10 @@ EN: dict[str, str] = {
     "request.appearance_change": "change in appearance",
     "request.verification_failed": "face verification failed",
     # Measures.
-    "measure.laplacian_variance": "Laplacian variance",
-    "measure.edge_blur_px": "Edge blur",
-    "measure.edge_blur_max_px": "Worst-orientation edge blur (motion)",
-    "measure.detection_confidence": "Face detection confidence",
+    "measure.laplacian_variance": "Fine detail of the face",
+    "measure.edge_blur_px": "Blur width of the face lines",
+    "measure.edge_blur_max_px": "Blur width of the face lines, worst direction (shake)",
+    "measure.detection_confidence": "Certainty that a face was found",
     "measure.face_count": "Face count",
     "measure.face_width_px": "Face width",
     "measure.face_outside_fraction": "Face outside the frame",
@@ -344,12 +563,15 @@ EN: dict[str, str] = {
     "measure.face_clipped_fraction": "Face washed out",
     "measure.face_contrast": "Face contrast",
     "measure.eyes_occluded": "Both eyes covered",
-    "measure.features_occluded": "Facial features covered",
+    "measure.features_occluded": "Eyes, nose or mouth covered",
     "measure.face_occluded": "Face covered",
     "measure.right_eye_occluded": "Right eye covered",
     "measure.left_eye_occluded": "Left eye covered",
     "measure.nose_occluded": "Nose covered",
     "measure.mouth_occluded": "Mouth covered",
+    "measure.head_yaw_deg": "Head turned sideways",
+    "measure.head_pitch_deg": "Head lowered or raised",
+    "measure.head_roll_deg": "Head tilted",
     "measure.right_eye_covered": "Probability the right eye is covered",
     "measure.left_eye_covered": "Probability the left eye is covered",
     "measure.nose_covered": "Probability the nose is covered",
@@ -359,9 +581,6 @@ EN: dict[str, str] = {
     "measure.features_covered": "Mean probability eyes, nose, mouth are covered",
     "measure.feature_covered_max": "Highest probability one feature is covered",
     "measure.image_short_side_px": "Shorter side of the image",
-    "measure.head_yaw_deg": "Head turn (yaw)",
-    "measure.head_pitch_deg": "Head nod (pitch)",
-    "measure.head_roll_deg": "Head tilt (roll)",
     "measure.right_eye_openness": "Right eye openness",
     "measure.left_eye_openness": "Left eye openness",
     "measure.eyes_openness": "Eye openness",
@@ -379,7 +598,7 @@ EN: dict[str, str] = {
     "ui.not_assessed": "not assessed",
     "ui.summary": "Summary",
     "ui.images": "images",
-    "ui.annotation": "annotation",
+    "ui.annotation": "marked picture",
     "ui.feature_covered": "covered",
     "ui.feature_uncertain": "unsure",
     "ui.feature_visible": "visible",
@@ -388,6 +607,48 @@ EN: dict[str, str] = {
     "ui.colour.red": "red",
     "ui.colour.blue": "blue",
     "ui.colour.other": "other",
+    "ui.code": "code",
+    "ui.unit.deg": "deg",
+    "ui.policy": "policy",
+    # Marks on the photo (annotation, page, report): every mark has its legend line.
+    "legend.title": "Marks",
+    "legend.face_box": "Thick box in the decision's colour: the face checked",
+    "legend.other_face": "Thin white box: another face in the photo",
+    "legend.landmarks": "Light blue dots: face landmarks (eyes, brows, nose, lips, face outline)",
+    "legend.covered": (
+        "Reddish purple shading: parts of the face that are covered, damaged or glared"
+    ),
+    "legend.background": "Yellow line: the background area whose colour was measured",
+    "legend.card": "Bluish green line: the edge of the card that was found",
+    "legend.portrait_area": "Yellow line: the card's photo area, cut out and checked",
+    "legend.features": ("Boxes on the eyes, nose and mouth, with their verdict: covered "
+                        "(eligible colour), unsure (review colour) or visible (clear colour)"),
+    # Command line (photocheck check, batch, report).
+    "cli.usage_error": "Usage error",
+    "cli.no_images_in": "No image files in {where}.",
+    "cli.no_images": "No image files to check.",
+    "cli.cannot_start": (
+        "The checker cannot start (the model files cannot be loaded). The technical detail is "
+        "in the log."
+    ),
+    "cli.annotation_failed": "The marked picture cannot be written: {path}",
+    "cli.cannot_create_folder": "The folder cannot be created: {path}",
+    "cli.report_written": "Report written: {path}",
+    "cli.batch_done": (
+        "{done} of {total} inputs in {out} ({judged} judged now, {skipped} already done)."
+    ),
+    "cli.batch_error_note": (
+        "'Could not be checked' (error) rows are inputs that could not be judged (see the "
+        "error_code column); they are results, not a failed run."
+    ),
+    "cli.batch_stopped": (
+        "Stopped: {remaining} inputs left; run the same command again to finish."
+    ),
+    "cli.batch_failed": (
+        "The batch stopped. Rows written so far are kept; rerun the same command to resume."
+    ),
+    "cli.batch_note": "Note",
+    "cli.count": "Count",
     # The counter page (photocheck serve).
     "page.title": "KTP-el Photo Check",
     "page.subtitle": "Does the photo on the KTP-el card qualify for replacement?",
@@ -417,11 +678,8 @@ EN: dict[str, str] = {
     "page.measures": "Key measures",
     "page.measure": "Measure",
     "page.value": "Value",
-    "page.annotated": "Annotated photo",
-    "page.annotated_caption": (
-        "Box: the face checked. Dots: face landmarks. Magenta: parts of the face that are "
-        "covered, damaged or glared."
-    ),
+    "page.annotated": "Photo with marks",
+    "page.annotated_caption": "What the marks on the photo mean:",
     "page.print": "Print decision slip",
     "page.clear": "Clear",
     "page.api_key": "API key",
@@ -447,6 +705,26 @@ EN: dict[str, str] = {
     ),
     "page.slip_officer": "Officer",
     "page.slip_applicant": "Applicant",
+    "page.slip_name": "Applicant's name",
+    "page.slip_nik": "NIK or registration number",
+    "page.slip_fields_hint": (
+        "Typed here only to be printed on the slip: not sent to the service and not stored."
+    ),
+    "page.slip_sha256": "Photo file fingerprint (SHA-256)",
+    "page.slip_timezone": "WIB",
+    "page.confirm_portrait": "I have made sure this image is the applicant's KTP-el photo.",
+    "page.confirm_needed": (
+        "No face was detected. First make sure this image is the applicant's KTP-el photo and "
+        "tick the confirmation before printing a slip."
+    ),
+    "page.no_slip": (
+        "This image could not be checked, so there is no slip. Fix the file and try again."
+    ),
+    "page.review_hint": (
+        "The photo is close to a limit: look at the card as suggested, then the officer "
+        "decides."
+    ),
+    "page.error_code": "Code for the system administrator",
 }
 
 MESSAGES: dict[str, dict[str, str]] = {Language.ID.value: ID, Language.EN.value: EN}
@@ -488,3 +766,26 @@ def request_label(reason: RequestReason | str, lang: str | Language = DEFAULT_LA
 def measure_label(name: str, lang: str | Language = DEFAULT_LANGUAGE) -> str:
     """Label of a measure; the raw name when it has none (a measure added later)."""
     return MESSAGES[check_language(lang)].get(f"measure.{name}", name)
+
+
+def reason_sentence(reason: Reason | str, decision: Decision | str,
+                    lang: str | Language = DEFAULT_LANGUAGE) -> str:
+    """The sentence for ``reason`` under ``decision``: for ``review`` the guidance (which limit
+    is close, what to look at) when the reason has one, else the plain reason text."""
+    code = Reason(_value(reason)).value
+    if Decision(_value(decision)) is Decision.REVIEW:
+        guidance = MESSAGES[check_language(lang)].get(f"review.{code}")
+        if guidance is not None:
+            return guidance
+    return text(f"reason.{code}", lang)
+
+
+def format_number(value: float, lang: str | Language = DEFAULT_LANGUAGE,
+                  decimals: int = 2, grouping: bool = False) -> str:
+    """``value`` for a reader: ``decimals`` places, the decimal mark of ``lang`` (``id``:
+    ``3,80`` and ``1.234,5`` with ``grouping``; ``en``: ``3.80``, ``1,234.5``). Display only:
+    JSON and CSV keep ``.``."""
+    formatted = f"{value:{',' if grouping else ''}.{decimals}f}"
+    if check_language(lang) == Language.ID.value:
+        formatted = formatted.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return formatted

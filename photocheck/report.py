@@ -2,19 +2,31 @@
 
     >>> write_report(Path("results.jsonl"), Path("report.html"))            # doctest: +SKIP
 
-The report opens offline: CSS is inline, plots are PNG and thumbnails JPEG, both embedded as
-``data:`` URIs; nothing refers to a network address. Text is in Bahasa Indonesia by default
-(``lang="en"`` for English): labels of decisions, reasons, errors and measures come from
-:mod:`photocheck.i18n`, the words around them from :data:`UI`. Every string taken from the data
-(paths, ids, messages, versions) is HTML-escaped.
+The report opens offline: CSS and a few lines of script are inline, plots are PNG and
+thumbnails JPEG, both embedded as ``data:`` URIs; nothing refers to a network address. Text is
+in Bahasa Indonesia by default (``lang="en"`` for English): labels of decisions, reasons,
+errors and measures come from :mod:`photocheck.i18n`, the words around them from :data:`UI`;
+numbers use the reader's decimal mark. The English technical ``error_message`` of a row stays in
+the results file. Every string taken from the data (paths, ids, versions) is HTML-escaped.
+Colours are :mod:`photocheck.palette`'s, always beside words (and line styles on the plots).
 
 Sections:
 
-1. header: title, number of photos, date generated, policy and photocheck versions seen;
-2. counts per decision, per reason and per error code, with shares of all photos;
-3. histograms of ``edge_blur_px`` and ``laplacian_variance`` by decision (matplotlib, Agg);
-4. a gallery of flagged photos (``eligible``, ``review``, ``error``), at most ``worst`` per
-   decision, each linking to a block with its measures, reasons and error message.
+1. header: title, number of photos, date generated, policy and photocheck versions seen,
+   unreadable lines and files that were not images;
+2. counts per decision (only those that occur), per reason and per error code, in words, with
+   shares of all photos;
+3. audit finding: identical photos (the same SHA-256 of the bytes under different paths or
+   ids: exact copies only, not look-alikes), when the results carry ``sha256`` (batch output);
+4. histograms of ``edge_blur_px`` and ``laplacian_variance`` by decision (matplotlib, Agg);
+5. a gallery of flagged photos (``eligible``, ``review``, ``error``), at most ``worst`` per
+   decision, each in a scrolling box of bounded height, thumbnails loaded lazily, each card
+   linking to its row of the detail table; the detail table is paged (:data:`PAGE_ROWS` rows a
+   page; without script every page shows), each row's measures collapsed.
+
+The page's height is bounded whatever the number of rows: 300,000 rows give the same page as
+300 (``benchmarks/report_scale.py`` measures generation time, size, memory and the time to the
+first rendered page in Chromium).
 
 Gallery order ("worst first"). Rows carry no thresholds, so the order is by a measure, not by a
 margin past a threshold:
@@ -52,7 +64,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from . import i18n
+from . import i18n, palette
 from .errors import ErrorCode
 from .measures import MEASURES, unit_of
 from .schema import Decision, Reason
@@ -67,8 +79,15 @@ FLAGGED = (Decision.ELIGIBLE.value, Decision.REJECTED.value, Decision.REVIEW.val
 DECISIONS = tuple(d.value for d in Decision)
 PLOTTED = ("edge_blur_px", "laplacian_variance")
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
-COLOURS = {"eligible": "#c0392b", "not_eligible": "#2471a3", "review": "#d68910",
-           "error": "#7f8c8d", "accepted": "#1e8449", "rejected": "#c0392b"}
+COLOURS = {d.value: palette.decision_hex(d) for d in Decision}
+#: Plot line styles by decision: the histograms stay readable printed in black and white.
+LINE_STYLES = {"eligible": "-", "rejected": "-", "not_eligible": "--", "accepted": "--",
+               "review": "-.", "error": ":"}
+THRESHOLD_COLOURS = {"eligible": palette.hex_colour(palette.DEFECT),
+                     "review": palette.hex_colour(palette.REVIEW)}
+PAGE_ROWS = 25  # rows per page of the detail table
+MAX_DUPLICATE_GROUPS = 100  # groups of identical photos listed (all are counted)
+MAX_DUPLICATE_PATHS = 10  # paths listed per group (all are counted)
 
 UI: dict[str, dict[str, str]] = {
     "id": {
@@ -92,9 +111,10 @@ UI: dict[str, dict[str, str]] = {
         "reasons_note": (
             "Satu foto dapat memiliki beberapa alasan; persentase terhadap seluruh foto."),
         "no_reasons": "Tidak ada alasan.",
-        "errors": "Galat per kode",
-        "error": "Galat",
-        "no_errors": "Tidak ada galat.",
+        "errors": "Tidak dapat diperiksa, menurut penyebab",
+        "error": "Penyebab",
+        "no_errors": "Semua foto dapat diperiksa.",
+        "not_images": "Berkas yang bukan gambar",
         "sharpness": "Ketajaman",
         "count_axis": "Jumlah foto",
         "log_scale": "skala log",
@@ -115,8 +135,9 @@ UI: dict[str, dict[str, str]] = {
         "placeholder": "Gambar tidak tersedia",
         "order_note": (
             "Urutan galeri (terburuk dahulu): untuk 'memenuhi syarat' dan 'perlu pemeriksaan', "
-            "foto tanpa nilai keburaman tepi (misalnya wajah tidak ditemukan) lebih dahulu, lalu "
-            "keburaman tepi (edge_blur_px) dari yang terbesar; galat menurut urutan berkas."),
+            "foto tanpa nilai lebar kabur (misalnya wajah tidak ditemukan) lebih dahulu, lalu "
+            "lebar kabur garis wajah dari yang terbesar; yang tidak dapat diperiksa menurut "
+            "urutan berkas."),
         "details": "Rincian",
         "path": "Berkas",
         "id": "ID",
@@ -124,10 +145,29 @@ UI: dict[str, dict[str, str]] = {
         "measure": "Ukuran",
         "value": "Nilai",
         "unit": "Satuan",
-        "error_message": "Pesan galat",
         "face_box": "Kotak wajah (x y lebar tinggi, px)",
         "back": "kembali ke galeri",
         "no_measures": "Tidak ada ukuran.",
+        "number": "No.",
+        "show_measures": "Lihat ukuran",
+        "page_of": "Halaman {page} dari {pages}",
+        "previous": "Sebelumnya",
+        "next": "Berikutnya",
+        "duplicates": "Temuan audit: foto identik",
+        "duplicates_found": (
+            "{groups} kelompok foto identik ({rows} baris): berkas dengan isi yang sama persis "
+            "(SHA-256 sama) tercatat dengan nama atau ID berbeda. Periksa apakah satu foto "
+            "dipakai untuk beberapa orang."),
+        "duplicates_none": "Tidak ada foto identik dengan nama atau ID berbeda.",
+        "duplicates_note": (
+            "Hanya salinan persis (byte sama) yang dikenali; foto yang mirip atau dipindai "
+            "ulang tidak terdeteksi."),
+        "duplicates_unknown": (
+            "Berkas hasil ini tidak memuat SHA-256 (bukan keluaran batch): foto identik tidak "
+            "dapat diperiksa."),
+        "duplicates_shown": "Menampilkan {shown} dari {total} kelompok.",
+        "more_paths": "dan {more} lainnya",
+        "copies": "{count} salinan",
     },
     "en": {
         "title": "KTP-el photo check report",
@@ -149,9 +189,10 @@ UI: dict[str, dict[str, str]] = {
         "reason": "Reason",
         "reasons_note": "A photo may have several reasons; shares are of all photos.",
         "no_reasons": "No reasons.",
-        "errors": "Errors by code",
-        "error": "Error",
-        "no_errors": "No errors.",
+        "errors": "Could not be checked, by cause",
+        "error": "Cause",
+        "no_errors": "Every photo could be checked.",
+        "not_images": "Files that are not images",
         "sharpness": "Sharpness",
         "count_axis": "Number of photos",
         "log_scale": "log scale",
@@ -170,9 +211,9 @@ UI: dict[str, dict[str, str]] = {
         "thumbnails_off": "Thumbnails disabled: this report contains no photo images.",
         "placeholder": "Image not available",
         "order_note": (
-            "Gallery order (worst first): for 'eligible' and 'review', photos without an edge "
-            "blur value (e.g. no face found) first, then edge blur (edge_blur_px) from the "
-            "largest; errors in file order."),
+            "Gallery order (worst first): for 'eligible' and 'review', photos without a blur "
+            "width (e.g. no face found) first, then the blur width of the face lines from the "
+            "largest; photos that could not be checked in file order."),
         "details": "Details",
         "path": "File",
         "id": "ID",
@@ -180,10 +221,28 @@ UI: dict[str, dict[str, str]] = {
         "measure": "Measure",
         "value": "Value",
         "unit": "Unit",
-        "error_message": "Error message",
         "face_box": "Face box (x y width height, px)",
         "back": "back to the gallery",
         "no_measures": "No measures.",
+        "number": "No.",
+        "show_measures": "Show measures",
+        "page_of": "Page {page} of {pages}",
+        "previous": "Previous",
+        "next": "Next",
+        "duplicates": "Audit finding: identical photos",
+        "duplicates_found": (
+            "{groups} groups of identical photos ({rows} rows): files with exactly the same "
+            "content (same SHA-256) recorded under different names or ids. Check whether one "
+            "photo was used for several people."),
+        "duplicates_none": "No identical photos under different names or ids.",
+        "duplicates_note": (
+            "Only exact copies (the same bytes) are found; similar or rescanned photos are not."),
+        "duplicates_unknown": (
+            "This results file holds no SHA-256 (not batch output): identical photos cannot be "
+            "checked."),
+        "duplicates_shown": "Showing {shown} of {total} groups.",
+        "more_paths": "and {more} more",
+        "copies": "{count} copies",
     },
 }
 
@@ -208,8 +267,8 @@ def read_results(path: Path) -> ResultRows:
     """All rows of a results file (``.jsonl``/``.ndjson``/``.json`` lines, ``.csv``,
     ``.parquet``) as dicts with keys path, id, decision, reasons (list), measures (dict),
     error_code, error_message, face_box (x, y, w, h tuple or None), policy, policy_version,
-    version. Lines that do not parse, or carry no known decision, are skipped and counted in
-    the returned list's ``skipped``."""
+    version, sha256 (None unless batch output). Lines that do not parse, or carry no known
+    decision, are skipped and counted in the returned list's ``skipped``."""
     stats = _Stats()
     rows = ResultRows(iter_results(path, stats))
     rows.skipped = stats.skipped
@@ -304,6 +363,7 @@ def _normalise(record: dict[str, Any]) -> dict[str, Any] | None:
         "policy": policy_name,
         "policy_version": policy_version,
         "version": _text(record.get("version")),
+        "sha256": _text(record.get("sha256")),
     }
 
 
@@ -368,6 +428,11 @@ class _Summary:
         self.values = {m: {d: array("d") for d in DECISIONS} for m in PLOTTED}
         self.missing = {m: Counter() for m in PLOTTED}
         self._candidates: dict[str, list[tuple[tuple, dict]]] = {d: [] for d in FLAGGED}
+        # Identical photos: the first name of each digest (32 raw bytes: half the memory of
+        # the hex), and every name of a digest seen again.
+        self.hashed = 0
+        self._first_name: dict[bytes, str] = {}
+        self._copies: dict[bytes, list[str]] = {}
 
     def add(self, row: dict[str, Any]) -> None:
         decision = row["decision"]
@@ -379,6 +444,7 @@ class _Summary:
         policy = " ".join(p for p in (row["policy"], row["policy_version"]) if p)
         self.policies[policy] += 1
         self.versions[row["version"] or ""] += 1
+        self._add_digest(row)
         for name in PLOTTED:
             value = row["measures"].get(name)
             if value is None:
@@ -391,6 +457,27 @@ class _Summary:
             if len(pool) >= 4 * self.worst + 64:  # prune: keep the worst ``worst``
                 pool.sort(key=lambda item: item[0])
                 del pool[self.worst:]
+
+    def _add_digest(self, row: dict[str, Any]) -> None:
+        try:
+            digest = bytes.fromhex(row["sha256"] or "")
+        except ValueError:
+            return
+        if len(digest) != 32:
+            return
+        self.hashed += 1
+        name = row["id"] or row["path"] or "?"
+        if row["id"] and row["path"]:
+            name = f"{row['path']} ({row['id']})"
+        first = self._first_name.setdefault(digest, name)
+        if first != name:
+            self._copies.setdefault(digest, [first]).append(name)
+
+    def identical(self) -> list[tuple[str, list[str]]]:
+        """Groups of identical photos under different names: (sha256 hex, names), biggest
+        first."""
+        groups = [(digest.hex(), names) for digest, names in self._copies.items()]
+        return sorted(groups, key=lambda group: (-len(group[1]), group[1][0]))
 
     def gallery(self) -> dict[str, list[dict[str, Any]]]:
         out = {}
@@ -474,11 +561,12 @@ def _plot(summary: _Summary, measure: str, lang: str) -> tuple[str, str]:
             missing = summary.missing[measure][decision]
             extra = f", {_fmt(missing, lang)} {ui['without_value']}" if missing else ""
             ax.stairs(hist, edges, color=COLOURS[decision], linewidth=1.6,
+                      linestyle=LINE_STYLES.get(decision, "-"),
                       label=f"{i18n.decision_label(decision, lang)} "
                             f"(n={_fmt(series[decision].size, lang)}{extra})")
         policy, lines = _shipped_thresholds(summary, measure)
         for kind, value in lines:
-            ax.axvline(value, color=COLOURS[kind], linestyle="--", linewidth=1,
+            ax.axvline(value, color=THRESHOLD_COLOURS[kind], linestyle="--", linewidth=1,
                        label=f"{ui['threshold_' + kind]} = {_fmt(value, lang)}")
         if lines:
             notes.append(ui["threshold_note"].format(policy=policy))
@@ -649,10 +737,12 @@ th { background: #f2f3f4; } td.n { text-align: right; font-variant-numeric: tabu
 tr.total td { font-weight: 600; }
 code { font-size: .92em; background: #f4f6f6; padding: 0 .2em; }
 .note { color: #566573; font-size: .92em; }
+.finding { border: 2px solid #e69f00; border-left-width: 8px; padding: .4em 1em; }
 figure { margin: 1em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #566573; font-size: .92em; }
 .swatch { display: inline-block; width: .8em; height: .8em; margin-right: .4em;
           border-radius: 2px; vertical-align: baseline; }
+.gallery-box { max-height: 560px; overflow-y: auto; border: 1px solid #d5d8dc; padding: 6px; }
 .grid { display: flex; flex-wrap: wrap; gap: 10px; }
 .card { width: 170px; border: 1px solid #d5d8dc; border-radius: 4px; padding: 4px;
         text-decoration: none; color: inherit; font-size: .85em; overflow-wrap: anywhere; }
@@ -661,13 +751,46 @@ figcaption { color: #566573; font-size: .92em; }
                        background: #f4f6f6; margin: 0 auto 4px; }
 .card .ph { display: flex; align-items: center; justify-content: center; text-align: center;
             color: #808b96; font-size: .9em; }
+.card .why { display: -webkit-box; -webkit-line-clamp: 4; -webkit-box-orient: vertical;
+             overflow: hidden; }
 .grid.text .card { width: auto; max-width: 100%; }
-.detail { border: 1px solid #d5d8dc; border-left: 5px solid #aab7b8; border-radius: 4px;
-          padding: .4em 1em .8em; margin: 1em 0; }
-.detail:target { box-shadow: 0 0 0 3px #f9e79f; }
-.detail h4 { margin: .4em 0; overflow-wrap: anywhere; }
-.d-eligible { border-left-color: #c0392b; } .d-review { border-left-color: #d68910; }
-.d-error { border-left-color: #7f8c8d; } .d-not_eligible { border-left-color: #2471a3; }
+table.detail { width: 100%; }
+table.detail td:first-child { border-left: 5px solid #aab7b8; }
+tr:target td { background: #fdf2d0; }
+table.detail td { overflow-wrap: anywhere; }
+details > summary { cursor: pointer; color: #0072b2; }
+.pager { display: flex; gap: 1em; align-items: center; margin: .5em 0; }
+.pager button { font: inherit; padding: .2em .8em; }
+.js tbody.page:not(.shown) { display: none; }
+"""
+# Decision colours (palette) on the detail rows' left edge and the gallery swatches.
+CSS += "".join(f"table.detail tr.d-{d} td:first-child {{ border-left-color: {c}; }}\n"
+               for d, c in COLOURS.items())
+
+#: The detail table's pager: shows one page, and the page of a row a gallery card links to.
+SCRIPT = """
+document.documentElement.classList.add("js");
+(function () {
+  var pages = document.querySelectorAll("tbody.page"), label = document.getElementById("page-of");
+  if (!pages.length) return;
+  var current = 0;
+  function show(index) {
+    current = Math.max(0, Math.min(pages.length - 1, index));
+    for (var i = 0; i < pages.length; i++) pages[i].classList.toggle("shown", i === current);
+    label.textContent = label.dataset.text.replace("{page}", current + 1)
+      .replace("{pages}", pages.length);
+  }
+  function follow() {
+    var target = location.hash && document.getElementById(location.hash.slice(1));
+    var page = target && target.closest && target.closest("tbody.page");
+    if (page) { show(Array.prototype.indexOf.call(pages, page)); target.scrollIntoView(); }
+  }
+  document.getElementById("page-previous").onclick = function () { show(current - 1); };
+  document.getElementById("page-next").onclick = function () { show(current + 1); };
+  window.addEventListener("hashchange", follow);
+  show(0);
+  follow();
+})();
 """
 
 
@@ -677,16 +800,12 @@ def _fmt(value: float | int | None, lang: str, decimals: int | None = None) -> s
         return i18n.text("ui.not_assessed", lang)
     if decimals is None:
         if float(value).is_integer() and abs(value) < 1e15:
-            text = f"{int(value):,}"
+            decimals = 0
         elif abs(value) >= 100:
-            text = f"{value:,.1f}"
-        else:
-            text = f"{value:.3g}"
-    else:
-        text = f"{value:,.{decimals}f}"
-    if lang == "id":
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return text
+            decimals = 1
+        else:  # three significant digits
+            decimals = max(0, 2 - math.floor(math.log10(abs(value))))
+    return i18n.format_number(value, lang, decimals, grouping=True)
 
 
 def _pct(count: int, total: int, lang: str) -> str:
@@ -747,44 +866,63 @@ def _short_name(row: dict[str, Any]) -> str:
     return path or "?"
 
 
-def _detail(row: dict[str, Any], anchor: str, lang: str) -> list[str]:
+def _reason_words(row: dict[str, Any], lang: str) -> list[str]:
+    """The row's reasons (or its error) in words."""
+    if row["decision"] == Decision.ERROR.value:
+        return [_label("error", row["error_code"] or "", lang)] if row["error_code"] else []
+    words = []
+    for code in row["reasons"]:
+        try:
+            words.append(i18n.reason_sentence(code, row["decision"], lang))
+        except ValueError:  # a code this version does not know
+            words.append(code)
+    return words
+
+
+def _detail(row: dict[str, Any], number: int, anchor: str, lang: str) -> str:
+    """One row of the detail table; its measures collapsed."""
     ui = UI[lang]
     decision = row["decision"]
-    out = [f'<div class="detail d-{decision}" id="{anchor}">',
-           f"<h4>{_e(row['path'] or _short_name(row))}</h4><dl class=\"meta\">",
-           f"<dt>{ui['decision']}</dt><dd>{_e(_label('decision', decision, lang))} "
-           f"<code>{_e(decision)}</code></dd>"]
+    name = _e(row["path"] or _short_name(row))
     if row["id"]:
-        out.append(f"<dt>{ui['id']}</dt><dd>{_e(row['id'])}</dd>")
-    if row["reasons"]:
-        items = "".join(f"<li>{_e(_label('reason', r, lang))} <code>{_e(r)}</code></li>"
-                        for r in row["reasons"])
-        out.append(f"<dt>{ui['reasons']}</dt><dd><ul>{items}</ul></dd>")
-    if row["error_code"] or row["error_message"]:
-        code = row["error_code"] or ""
-        out.append(f"<dt>{ui['error']}</dt><dd>{_e(_label('error', code, lang))} "
-                   f"<code>{_e(code)}</code></dd>")
-        if row["error_message"]:
-            out.append(f"<dt>{ui['error_message']}</dt><dd>{_e(row['error_message'])}</dd>")
-    if row["face_box"]:
-        out.append(f"<dt>{ui['face_box']}</dt>"
-                   f"<dd>{' '.join(_fmt(v, lang) for v in row['face_box'])}</dd>")
-    out.append("</dl>")
+        name += f"<br>{ui['id']}: {_e(row['id'])}"
+    why = "".join(f"<li>{_e(text)}</li>" for text in _reason_words(row, lang))
     measures = row["measures"]
     names = [m for m in MEASURES if m in measures] + sorted(set(measures) - set(MEASURES))
     if names:
-        out.append(f"<table><tr><th>{ui['measure']}</th><th>{ui['code']}</th>"
-                   f"<th>{ui['value']}</th><th>{ui['unit']}</th></tr>")
-        for name in names:
-            unit = unit_of(name)
-            out.append(f"<tr><td>{_e(i18n.measure_label(name, lang))}</td>"
-                       f"<td><code>{_e(name)}</code></td>"
-                       f'<td class="n">{_e(_fmt(measures[name], lang))}</td>'
-                       f"<td>{_e(unit)}</td></tr>")
-        out.append("</table>")
+        cells = "".join(
+            f"<tr><td>{_e(i18n.measure_label(n, lang))}</td>"
+            f'<td class="n">{_e(_fmt(measures[n], lang))}</td><td>{_e(unit_of(n))}</td></tr>'
+            for n in names)
+        table = (f"<details><summary>{ui['show_measures']}</summary><table>"
+                 f"<tr><th>{ui['measure']}</th><th>{ui['value']}</th><th>{ui['unit']}</th></tr>"
+                 f"{cells}</table>")
+        if row["face_box"]:
+            table += (f"<p>{ui['face_box']}: "
+                      f"{' '.join(_fmt(v, lang) for v in row['face_box'])}</p>")
+        table += "</details>"
     else:
-        out.append(f'<p class="note">{ui["no_measures"]}</p>')
-    out.append(f'<p class="note"><a href="#gallery-{decision}">{ui["back"]}</a></p></div>')
+        table = f'<span class="note">{ui["no_measures"]}</span>'
+    return (f'<tr id="{anchor}" class="d-{decision}"><td class="n">{number}</td><td>{name}</td>'
+            f"<td>{_e(_label('decision', decision, lang))}</td><td><ul>{why}</ul></td>"
+            f'<td>{table} <a class="note" href="#gallery-{decision}">{ui["back"]}</a></td></tr>')
+
+
+def _detail_table(rows: list[str], lang: str) -> list[str]:
+    """The detail rows in pages of :data:`PAGE_ROWS` (one shown at a time with script)."""
+    ui = UI[lang]
+    pages = math.ceil(len(rows) / PAGE_ROWS)
+    out = [f'<div class="pager"><button type="button" id="page-previous">{ui["previous"]}'
+           f'</button><span id="page-of" data-text="{_e(ui["page_of"])}">'
+           f'{_e(ui["page_of"].format(page=1, pages=pages))}</span>'
+           f'<button type="button" id="page-next">{ui["next"]}</button></div>',
+           f'<table class="detail"><thead><tr><th>{ui["number"]}</th><th>{ui["path"]}</th>'
+           f'<th>{ui["decision"]}</th><th>{ui["reasons"]}</th><th>{ui["measures"]}</th></tr>'
+           "</thead>"]
+    for start in range(0, len(rows), PAGE_ROWS):
+        out.append('<tbody class="page">' + "".join(rows[start:start + PAGE_ROWS])
+                   + "</tbody>")
+    out.append("</table>")
     return out
 
 
@@ -793,18 +931,45 @@ def _card(row: dict[str, Any], anchor: str, thumb: str | None, thumbnails: bool,
     ui = UI[lang]
     image = ""
     if thumbnails:
-        image = (f'<img src="data:image/jpeg;base64,{thumb}" alt="{_e(_short_name(row))}">'
+        image = (f'<img loading="lazy" decoding="async" width="160" height="160" '
+                 f'src="data:image/jpeg;base64,{thumb}" alt="{_e(_short_name(row))}">'
                  if thumb else f'<span class="ph">{ui["placeholder"]}</span>')
-    if row["decision"] == Decision.ERROR.value:
-        notes = [row["error_code"] or ""]
-    else:
-        notes = [", ".join(row["reasons"])]
-        blur = row["measures"].get("edge_blur_px")
-        if blur is not None:
-            notes.append(f"{i18n.measure_label('edge_blur_px', lang)}: {_fmt(blur, lang)} px")
+    why = " ".join(_reason_words(row, lang))
+    blur = row["measures"].get("edge_blur_px")
+    value = (f"<br>{_e(i18n.measure_label('edge_blur_px', lang))}: {_fmt(blur, lang)} px"
+             if blur is not None else "")
     return (f'<a class="card" href="#{anchor}" title="{_e(row["path"] or "")}">{image}'
             f"<strong>{_e(_short_name(row))}</strong>"
-            + "".join(f"<br>{_e(note)}" for note in notes if note) + "</a>")
+            f'<span class="why" title="{_e(why)}">{_e(why)}</span>{value}</a>')
+
+
+def _identical(summary: _Summary, lang: str) -> list[str]:
+    """The audit finding on identical photos (exact copies under different names)."""
+    ui = UI[lang]
+    out = [f'<section id="identical"><h2>{ui["duplicates"]}</h2>']
+    if not summary.hashed:
+        return out + [f'<p class="note">{ui["duplicates_unknown"]}</p></section>']
+    groups = summary.identical()
+    if not groups:
+        return out + [f'<p>{ui["duplicates_none"]}</p>',
+                      f'<p class="note">{ui["duplicates_note"]}</p></section>']
+    rows = sum(len(names) for _, names in groups)
+    found = ui["duplicates_found"].format(groups=_fmt(len(groups), lang), rows=_fmt(rows, lang))
+    out.append(f'<p class="finding">{found}</p><p class="note">{ui["duplicates_note"]}</p>')
+    if len(groups) > MAX_DUPLICATE_GROUPS:
+        shown = ui["duplicates_shown"].format(shown=_fmt(MAX_DUPLICATE_GROUPS, lang),
+                                              total=_fmt(len(groups), lang))
+        out.append(f'<p class="note">{shown}</p>')
+    for digest, names in groups[:MAX_DUPLICATE_GROUPS]:
+        listed = "".join(f"<li>{_e(name)}</li>" for name in names[:MAX_DUPLICATE_PATHS])
+        if len(names) > MAX_DUPLICATE_PATHS:
+            more = ui["more_paths"].format(more=_fmt(len(names) - MAX_DUPLICATE_PATHS, lang))
+            listed += f"<li>{more}</li>"
+        copies = ui["copies"].format(count=_fmt(len(names), lang))
+        out.append(f"<details><summary>{copies}: <code>{digest}</code></summary>"
+                   f"<ul>{listed}</ul></details>")
+    out.append("</section>")
+    return out
 
 
 def write_report(results: Path, html: Path, *, lang: str = "id", thumbnails: bool = True,
@@ -840,13 +1005,18 @@ def write_report(results: Path, html: Path, *, lang: str = "id", thumbnails: boo
            f"<dt>{ui['versions']}</dt><dd>{_seen(summary.versions, lang)}</dd>"]
     if stats.skipped:
         out.append(f"<dt>{ui['skipped']}</dt><dd>{_fmt(stats.skipped, lang)}</dd>")
+    not_images = summary.errors.get(ErrorCode.NOT_AN_IMAGE.value, 0)
+    if not_images:
+        out.append(f"<dt>{ui['not_images']}</dt><dd>{_fmt(not_images, lang)}</dd>")
     out.append("</dl></header>")
-    out.append(f'<nav><a href="#summary">{ui["summary"]}</a><a href="#sharpness">'
-               f'{ui["sharpness"]}</a><a href="#gallery">{ui["gallery"]}</a></nav>')
+    out.append(f'<nav><a href="#summary">{ui["summary"]}</a><a href="#identical">'
+               f'{ui["duplicates"]}</a><a href="#sharpness">{ui["sharpness"]}</a>'
+               f'<a href="#gallery">{ui["gallery"]}</a></nav>')
 
-    # Counts.
+    # Counts: only the decisions that occur.
+    occurring = [d for d in DECISIONS if summary.decisions[d]]
     out.append(f'<section id="summary"><h2>{ui["summary"]}</h2><h3>{ui["decisions"]}</h3>')
-    out += _count_table("decision", "decision", ((d, summary.decisions[d]) for d in DECISIONS),
+    out += _count_table("decision", "decision", ((d, summary.decisions[d]) for d in occurring),
                         total, lang, with_total=True)
     out.append(f"<h3>{ui['reasons']}</h3>")
     if summary.reasons:
@@ -864,6 +1034,7 @@ def write_report(results: Path, html: Path, *, lang: str = "id", thumbnails: boo
     else:
         out.append(f'<p class="note">{ui["no_errors"]}</p>')
     out.append("</section>")
+    out += _identical(summary, lang)
 
     # Plots.
     out.append(f'<section id="sharpness"><h2>{ui["sharpness"]}</h2>')
@@ -879,37 +1050,34 @@ def write_report(results: Path, html: Path, *, lang: str = "id", thumbnails: boo
                        f"<figcaption>{_e(caption)}</figcaption></figure>")
     out.append("</section>")
 
-    # Gallery and details.
+    # Gallery (one bounded, scrolling box per flagged decision that occurs) and details.
     out.append(f'<section id="gallery"><h2>{ui["gallery"]}</h2>'
                f'<p class="note">{_e(ui["order_note"])}</p>')
-    if not thumbnails:
+    if thumbnails:
+        out.append(f'<p class="note">{_e(i18n.text("legend.face_box", lang))}</p>')
+    else:
         out.append(f'<p class="note">{ui["thumbnails_off"]}</p>')
     details: list[str] = []
-    serial = 0
-    for decision in FLAGGED:
+    for decision in (d for d in FLAGGED if summary.decisions[d]):
         rows = gallery[decision]
         n = summary.decisions[decision]
         out.append(f'<h3 id="gallery-{decision}"><span class="swatch" '
                    f'style="background:{COLOURS[decision]}"></span>'
                    f"{_e(_label('decision', decision, lang))} <code>{decision}</code></h3>")
-        if not n:
-            out.append(f'<p class="note">{ui["no_photos"]}</p>')
-            continue
         showing = ui["showing"].format(shown=_fmt(len(rows), lang), total=_fmt(n, lang))
         out.append(f'<p class="note">{showing}</p>')
         if not rows:
             continue
-        out.append(f'<div class="grid{"" if thumbnails else " text"}">')
+        out.append(f'<div class="gallery-box"><div class="grid{"" if thumbnails else " text"}">')
         for row in rows:
-            serial += 1
-            anchor = f"photo-{serial}"
+            anchor = f"photo-{len(details) + 1}"
             out.append(_card(row, anchor, thumbs.get(id(row)), thumbnails, lang))
-            details += _detail(row, anchor, lang)
-        out.append("</div>")
+            details.append(_detail(row, len(details) + 1, anchor, lang))
+        out.append("</div></div>")
     if details:
         out.append(f'<h2 id="details">{ui["details"]}</h2>')
-        out += details
-    out.append("</section>\n</body>\n</html>\n")
+        out += _detail_table(details, lang)
+    out.append(f"</section>\n<script>{SCRIPT}</script>\n</body>\n</html>\n")
 
     html_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = html_path.with_name(html_path.name + ".tmp")

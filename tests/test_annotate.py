@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from photocheck.annotate import (COLOURS, MIN_WIDTH, OCCLUSION_ALPHA, OCCLUSION_TINT, annotate,
+from photocheck.annotate import (COLOURS, MARKS, MIN_WIDTH, OCCLUSION_ALPHA, annotate,
+                                 annotate_marks,
                                  save_annotation)
 from photocheck.context import LEFT_EYE, RIGHT_EYE
 from photocheck.pipeline import Checker
@@ -52,7 +53,7 @@ def photo_part(annotated: np.ndarray, image: np.ndarray) -> np.ndarray:
 
 def tinted(image: np.ndarray) -> np.ndarray:
     expected = image.astype(np.float32) * (1 - OCCLUSION_ALPHA)
-    expected += np.array(OCCLUSION_TINT, np.float32) * OCCLUSION_ALPHA
+    expected += np.array(MARKS["covered"], np.float32) * OCCLUSION_ALPHA
     return np.round(expected).astype(np.uint8)
 
 
@@ -183,3 +184,25 @@ def test_header_wrap_fills_each_row_and_loses_nothing(content, width):
         addition = f" {following.split(' ')[0]}" if word_boundary else following[0]
         assert draw.textlength(row + addition, font=font) > width
     assert len(_wrap(draw, content, font, 10_000)) == 1
+
+
+def test_marks_are_named_for_the_legend(clean, occluded, checker):
+    """Every mark drawn is named, so the header, page and report can show its legend line."""
+    from photocheck import i18n
+
+    _, marks = annotate_marks(clean, checker.policy, header=False)
+    assert marks[:2] == ("face_box", "landmarks") and "card" not in marks
+    _, covered_marks = annotate_marks(occluded[0], checker.policy)
+    assert "covered" in covered_marks
+    for mark in covered_marks:
+        assert i18n.text(f"legend.{mark}", "id") != i18n.text(f"legend.{mark}", "en")
+
+
+def test_header_has_a_legend_line(clean, checker):
+    """The legend adds a line to the header (the band is taller than without marks)."""
+    from photocheck.annotate import _header
+
+    plain = _header(clean.result, 512, "id", has_face=True)
+    with_legend = _header(clean.result, 512, "id", has_face=True,
+                          marks=("face_box", "landmarks"))
+    assert with_legend.height > plain.height

@@ -398,11 +398,12 @@ def run(*args: str):
 
 
 def test_cli_summary_and_exit_codes(archive_dir, tmp_path):
-    result = run("batch", str(archive_dir), "--out", str(tmp_path / "r.jsonl"), "--workers", "1")
+    result = run("batch", str(archive_dir), "--out", str(tmp_path / "r.jsonl"), "--workers", "1",
+                 "--lang", "en")
     assert result.exit_code == 0, result.output  # error rows are results, not failures
     assert "judging" in result.output and "img/s" in result.output  # the progress bar
     assert f"{len(image_files(archive_dir))} judged now" in result.output
-    assert "error rows are inputs that could not be judged" in result.output
+    assert "rows are inputs that could not be judged" in result.output
     assert run("batch", str(archive_dir), "--out", str(tmp_path / "r.txt")).exit_code == 2
     assert run("batch", str(tmp_path / "nothing-*.jpg"), "--out",
                str(tmp_path / "x.jsonl")).exit_code == 2
@@ -414,7 +415,8 @@ def test_cli_exit_1_when_the_models_cannot_be_loaded(archive_dir, tmp_path, monk
     monkeypatch.setenv("PHOTOCHECK_MODELS", str(tmp_path / "no-models"))
     out = tmp_path / "r.parquet"
     result = run("batch", str(archive_dir), "--out", str(out), "--workers", "1",
-                 "--policy", "replacement", "--no-progress")  # a policy no checker here has
+                 "--policy", "replacement", "--no-progress", "--lang", "en")  # a policy no
+    # checker here has
     assert result.exit_code == 1
     assert "rerun the same command to resume" in result.output
     assert read_results(out) == [] and not (tmp_path / "r.parquet.parts").exists()
@@ -433,7 +435,7 @@ def sixty(tmp_path_factory, portrait) -> Path:
 
 def start_batch(folder: Path, out: Path, *extra: str) -> subprocess.Popen:
     command = [sys.executable, "-m", "photocheck", "batch", str(folder), "--out", str(out),
-               "--workers", "2", "--chunk-size", "4", "--no-progress", *extra]
+               "--workers", "2", "--chunk-size", "4", "--no-progress", "--lang", "en", *extra]
     return subprocess.Popen(command, cwd=out.parent, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
 

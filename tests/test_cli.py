@@ -4,6 +4,7 @@ public-domain portrait of Grace Hopper); one test runs the real ``python -m phot
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -198,3 +199,74 @@ def test_module_entry_point_keeps_stdout_clean(files):
     lines = proc.stdout.splitlines()
     assert len(lines) == 2
     assert [json.loads(line)["decision"] for line in lines] == ["eligible", "error"]
+
+
+def english_leaks(output: str) -> list[str]:
+    """English catalogue texts (longer than a label) that appear in ``output``."""
+    indonesian = set(i18n.ID.values())
+    return [text for text in i18n.EN.values()
+            if len(text) > 12 and text not in indonesian and text in output]
+
+
+@pytest.fixture(scope="module")
+def truncated(tmp_path_factory, files) -> str:
+    path = tmp_path_factory.mktemp("cut") / "cut.jpg"
+    data = open(files["face"], "rb").read()
+    path.write_bytes(data[: len(data) // 3])
+    return str(path)
+
+
+def test_indonesian_output_holds_no_english(files, truncated):
+    """Every kind of line (verdicts, reasons, errors, summary) in Indonesian; the English
+    technical message of an error stays in --json."""
+    inputs = (files["face"], files["flat"], files["text"], files["missing"], truncated)
+    result = run("check", *inputs)
+    assert result.exit_code == 1
+    output = result.stdout + result.stderr
+    assert not english_leaks(output), english_leaks(output)
+    assert i18n.error_text("truncated", "id") in output
+    messages = [row["error"]["message"] for row in json_rows(run("check", "--json",
+                                                                  *inputs).stdout)
+                if row["error"]]
+    assert len(messages) == 3
+    for message in messages:
+        assert message not in output  # e.g. "the JPEG image is truncated: ..."
+    # The same inputs in English do show English words (the test can fail).
+    assert english_leaks(run("check", "--lang", "en", *inputs).stdout)
+
+
+def test_empty_folder_is_said_once_in_the_language(tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = run("check", str(tmp_path / "empty"))
+    assert result.exit_code == 2
+    assert result.stderr.count(i18n.text("cli.no_images", "id")) == 1
+    assert "image" not in result.stderr.lower()
+    english = run("check", "--lang", "en", str(tmp_path / "empty"))
+    assert english.exit_code == 2 and i18n.text("cli.no_images", "en") in english.stderr
+    batch = run("batch", str(tmp_path / "empty"), "--out", str(tmp_path / "r.jsonl"))
+    assert batch.exit_code == 2
+    assert batch.stderr.count(i18n.text("cli.no_images", "id")) == 1
+    assert "no images" not in batch.stderr
+
+
+def test_batch_and_report_speak_indonesian(files, truncated, tmp_path):
+    folder = tmp_path / "arsip"
+    folder.mkdir()
+    for name in ("face", "flat"):
+        shutil.copyfile(files[name], folder / os.path.basename(files[name]))
+    shutil.copyfile(truncated, folder / "cut.jpg")
+    out = tmp_path / "hasil.jsonl"
+    result = run("batch", str(folder), "--out", str(out), "--workers", "1", "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert "3 dari 3 masukan" in result.stderr
+    assert i18n.decision_label("error", "id") in result.stderr
+    assert "Tidak ada wajah yang" in result.stderr  # (the table wraps long sentences)
+    assert not english_leaks(result.stderr), english_leaks(result.stderr)
+    assert run("batch", str(folder), "--out", str(tmp_path / "r2.jsonl"), "--workers", "1",
+               "--no-progress", "--lang", "en").stderr.count("3 of 3 inputs") == 1
+    report = tmp_path / "laporan.html"
+    written = run("report", str(out), "--html", str(report))
+    assert written.exit_code == 0 and "Laporan ditulis" in written.stderr
+    page = report.read_text(encoding="utf-8")
+    assert not english_leaks(page), english_leaks(page)
+    assert 'lang="id"' in page

@@ -97,7 +97,7 @@ def test_unknown_codes_raise():
 
 
 def test_measure_label_falls_back_to_the_name():
-    assert i18n.measure_label("edge_blur_px", "id") == "Keburaman tepi"
+    assert i18n.measure_label("edge_blur_px", "id") == "Lebar kabur garis wajah"
     assert i18n.measure_label("a_future_measure", "en") == "a_future_measure"
 
 
@@ -110,3 +110,92 @@ def test_unknown_language_lists_the_supported_ones(call):
     with pytest.raises(ValueError) as info:
         call()
     assert "id" in str(info.value) and "en" in str(info.value)
+
+
+#: Reasons a rule can send to review (every quality and capture reason; not the verdict-only
+#: ones): each needs guidance saying which limit is close and what to look at.
+REVIEWABLE = [r for r in Reason if r not in (
+    Reason.CLEAR_PHOTO, Reason.MEETS_CAPTURE_STANDARD, Reason.POLICY_HIJAB,
+    Reason.POLICY_APPEARANCE_CHANGE, Reason.POLICY_VERIFICATION_FAILED)]
+
+
+@pytest.mark.parametrize("reason", REVIEWABLE)
+def test_review_guidance_names_what_to_look_at(reason):
+    for lang, look in (("id", "lihat"), ("en", "look")):
+        guidance = i18n.reason_sentence(reason, Decision.REVIEW, lang)
+        assert guidance == i18n.text(f"review.{reason.value}", lang)
+        assert guidance != i18n.reason_text(reason, lang)
+        if reason not in (Reason.MULTIPLE_FACES, Reason.BIRTH_YEAR_MISSING):
+            assert look in guidance.lower(), guidance
+    # Any other verdict keeps the plain reason.
+    assert i18n.reason_sentence(reason, "eligible", "id") == i18n.reason_text(reason, "id")
+
+
+def test_review_of_a_reason_without_guidance_falls_back():
+    assert (i18n.reason_sentence("clear_photo", "review", "en")
+            == i18n.reason_text("clear_photo", "en"))
+
+
+def test_no_face_asks_to_confirm_the_portrait():
+    assert "pastikan" in i18n.reason_text("no_face", "id").lower()
+    assert "pemohon" in i18n.reason_text("no_face", "id")
+    assert "make sure" in i18n.reason_text("no_face", "en").lower()
+
+
+def test_every_mark_has_a_legend_line():
+    from photocheck.palette import MARK_COLOURS
+
+    for mark in (*MARK_COLOURS, "face_box"):
+        for lang in i18n.LANGUAGES:
+            assert i18n.text(f"legend.{mark}", lang)
+
+
+def test_placeholders_agree_between_languages():
+    import string
+
+    def fields(message: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(message) if name}
+
+    for key in i18n.ID:
+        assert fields(i18n.ID[key]) == fields(i18n.EN[key]), key
+
+
+def test_indonesian_sentences_hold_no_english_catalogue_text():
+    """No English message is reused in Indonesian (short labels and names may coincide)."""
+    english = {value for value in i18n.EN.values() if len(value) > 12}
+    copied = [key for key, value in i18n.ID.items() if value in english]
+    assert not copied, copied
+
+
+@pytest.mark.parametrize("value, lang, decimals, grouping, expected", [
+    (3.8, "id", 2, False, "3,80"),
+    (3.8, "en", 2, False, "3.80"),
+    (1234.5, "id", 1, True, "1.234,5"),
+    (1234.5, "en", 1, True, "1,234.5"),
+    (-0.004, "id", 2, False, "-0,00"),
+    (42, "id", 0, False, "42"),
+])
+def test_format_number(value, lang, decimals, grouping, expected):
+    assert i18n.format_number(value, lang, decimals, grouping) == expected
+
+
+def test_glossary_lists_the_terms_in_use():
+    """docs/glossary-id.md names every verdict, the page's measures and every mark as i18n.py
+    words them, and says for each term where it comes from (a source or *usulan*)."""
+    from pathlib import Path
+
+    from photocheck.palette import MARK_COLOURS
+    from photocheck.service.render import CAPTURE_PAGE_MEASURES, PAGE_MEASURES
+
+    glossary = (Path(__file__).resolve().parents[1] / "docs" / "glossary-id.md").read_text()
+    for decision in Decision:
+        assert f"| {i18n.decision_label(decision, 'id')} |" in glossary, decision
+    for name in {*PAGE_MEASURES, *CAPTURE_PAGE_MEASURES} - {
+            "head_yaw_deg", "head_pitch_deg", "head_roll_deg", "eyes_openness",
+            "face_lighting_ratio", "background_clutter"}:
+        assert f"`{name}`" in glossary, name
+    assert all(f"legend.{mark}" in i18n.ID for mark in MARK_COLOURS)
+    rows = [line for line in glossary.splitlines()
+            if line.startswith("| ") and not line.startswith(("| Istilah", "|---"))]
+    unsourced = [row for row in rows if not row.rstrip(" |").rsplit("|", 1)[-1].strip()]
+    assert len(rows) > 40 and not unsourced, unsourced  # the last cell: source or *usulan*

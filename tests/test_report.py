@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from photocheck import __version__
+from photocheck import __version__, i18n
 from photocheck.report import read_results, write_report
 from photocheck.schema import Result
 
@@ -77,7 +77,8 @@ def test_report_is_self_contained_with_counts_plots_and_thumbnails(tmp_path, res
     text = out.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>")
     assert "http://" not in text and "https://" not in text
-    assert "<script" not in text and "<link" not in text and "@import" not in text
+    assert "<script src" not in text and "<link" not in text and "@import" not in text
+    assert text.count("<script>") == 1  # the detail table's pager, inline
     # Counts.
     assert {d: _count(text, d) for d in ("eligible", "not_eligible", "review", "error")} == {
         "eligible": 3, "not_eligible": 1, "review": 1, "error": 1}
@@ -103,8 +104,14 @@ def test_report_is_self_contained_with_counts_plots_and_thumbnails(tmp_path, res
     for anchor in re.findall(r'<a class="card" href="#(photo-\d+)"', text):
         assert f'id="{anchor}"' in text
     assert "Foto buram: garis wajah tidak tajam." in text  # reason in plain language
-    assert "file_not_found happened" in text  # error message
+    assert i18n.text("review.blurry", "id") in text  # a review says what to look at
+    assert i18n.error_text("file_not_found", "id") in text  # the error in words...
+    assert "file_not_found happened" not in text  # ...not the English technical message
     assert "<td>grey^2</td>" in text and "<td>px</td>" in text  # units
+    assert 'loading="lazy"' in text  # thumbnails load as they scroll into view
+    # Only the decisions that occur: no accepted/rejected rows in a replacement run.
+    assert "<code>accepted</code>" not in text and "<code>rejected</code>" not in text
+    assert 'id="gallery-rejected"' not in text
 
 
 def test_no_thumbnails_embeds_no_image_of_a_photo(tmp_path, results):
@@ -113,7 +120,7 @@ def test_no_thumbnails_embeds_no_image_of_a_photo(tmp_path, results):
     assert not _images(text, "jpeg") and "image/jpeg" not in text
     assert 'class="ph"' not in text
     assert text.count("<img") == 2  # the two plots only
-    assert text.count('class="detail') == 5  # details of every flagged photo remain
+    assert len(re.findall(r'<tr id="photo-\d+"', text)) == 5  # every flagged photo's row
     assert "Gambar mini dinonaktifkan" in text
 
 
@@ -143,10 +150,11 @@ def test_strings_from_the_data_are_escaped(tmp_path):
     broken["version"] = '"><i>v</i>'
     text = write_report(_write_jsonl(tmp_path / "r.jsonl", [photo, broken]), tmp_path / "r.html",
                         title="<u>t</u>").read_text(encoding="utf-8")
-    for tag in ("<b>", "</b>", "<script", "<i>", "<u>", "<em>"):
+    for tag in ("<b>", "</b>", "<i>", "<u>", "<em>"):
         assert tag not in text
+    assert text.count("<script") == 1  # the report's own pager only
     assert "x&lt;b&gt;bold&quot;&amp;.jpg" in text and "&lt;b&gt;id&lt;/b&gt;" in text
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "alert(1)" not in text  # error messages stay in the results file
     assert "&lt;u&gt;t&lt;/u&gt;" in text and "&lt;em&gt;new_reason&lt;/em&gt;" in text
     assert len(_images(text, "jpeg")) == 1  # the odd path is still read
 
@@ -255,8 +263,8 @@ def test_csv_report(tmp_path):
     text = write_report(_write_csv(tmp_path / "r.csv", tmp_path), tmp_path / "r.html",
                         lang="en").read_text(encoding="utf-8")
     assert _count(text, "eligible") == 1 and _count(text, "corrupt") == 1
-    assert len(_images(text, "jpeg")) == 1 and "damaged &lt;data&gt;" in text
-    assert "<dd>3171</dd>" in text
+    assert len(_images(text, "jpeg")) == 1 and "damaged &lt;data&gt;" not in text
+    assert "ID: 3171" in text
 
 
 def test_check_json_rows(tmp_path, results):
@@ -334,3 +342,36 @@ def test_report_command_on_batch_results(tmp_path):
     text = html.read_text(encoding="utf-8")
     assert "Memenuhi syarat" in text
     assert "data:image/jpeg" not in text
+
+
+def test_identical_photos_are_an_audit_finding(tmp_path):
+    """The same SHA-256 under different paths or ids is flagged; the same path twice is not."""
+    def row(path, digest, identifier=""):
+        return {"key": path, "path": path, "id": identifier, "sha256": digest,
+                "decision": "not_eligible", "reasons": ["clear_photo"], "measures": {}}
+
+    same, other = "ab" * 32, "cd" * 32
+    rows = [row("a.jpg", same), row("b.jpg", same), row("c.jpg", same, "3171"),
+            row("d.jpg", other), row("d.jpg", other), row("e.jpg", "not-a-digest")]
+    text = write_report(_write_jsonl(tmp_path / "r.jsonl", rows),
+                        tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "1 kelompok foto identik (3 baris)" in text
+    assert f"<code>{same}</code>" in text and f"<code>{other}</code>" not in text
+    assert "c.jpg (3171)" in text and "salinan persis" in text
+    # Results without digests (check --json) say the check could not be made.
+    plain = write_report(_write_jsonl(tmp_path / "p.jsonl", [_result("x.jpg", "eligible",
+                                                                     ["no_face"])]),
+                         tmp_path / "p.html").read_text(encoding="utf-8")
+    assert "tidak memuat SHA-256" in plain
+
+
+def test_detail_table_is_paged_and_files_that_are_not_images_are_counted(tmp_path):
+    rows = [_result(f"e{k}.jpg", "eligible", ["blurry"], 3.0 + k / 100, 1.0) for k in range(60)]
+    rows += [_result(f"n{k}.txt", "error", error="not_an_image") for k in range(3)]
+    text = write_report(_write_jsonl(tmp_path / "r.jsonl", rows), tmp_path / "r.html",
+                        thumbnails=False).read_text(encoding="utf-8")
+    pages = re.findall(r'<tbody class="page">(.*?)</tbody>', text, re.S)
+    assert [page.count("<tr id=") for page in pages] == [25, 25, 13]
+    assert "Halaman 1 dari 3" in text
+    assert "<dt>Berkas yang bukan gambar</dt><dd>3</dd>" in text
+    assert "Lebar kabur garis wajah: 3,59 px" in text  # Indonesian decimal comma

@@ -72,6 +72,9 @@ def keyed_client():
 
 def post(client: TestClient, data: bytes, *, name: str = "photo.jpg",
          content_type: str = "image/jpeg", headers: dict | None = None, **fields: str):
+    """POST /v1/check, with the annotated picture unless ``annotate`` says otherwise (the
+    picture is opt-in: see test_the_picture_is_opt_in)."""
+    fields = {"annotate": "true", **fields}
     return client.post("/v1/check", files={"image": (name, data, content_type)},
                        data=fields, headers=headers or {})
 
@@ -164,6 +167,38 @@ def test_the_page_asks_for_the_picture_without_its_text_band(client, checker):
     assert bare["width"] <= full["width"] and bare["height"] < full["height"]
     assert Image.open(io.BytesIO(base64.b64decode(bare["data"]))).size == (bare["width"],
                                                                           bare["height"])
+
+
+def test_review_says_which_limit_is_close_and_what_to_look_at(client):
+    body = post(client, (SAMPLES / "grace_hopper_blur_motion.jpg").read_bytes(),
+                annotate="false").json()
+    assert body["result"]["decision"] == "review"
+    [reason] = body["explanation"]["reasons"]
+    assert reason["code"] == "blurry"
+    assert reason["text"] == i18n.text("review.blurry", "id") != i18n.reason_text("blurry", "id")
+    assert "bibir" in reason["text"] and "batas" in reason["text"]
+    assert reason["evidence"] and "," in reason["evidence"][0]  # 2,44 px: Indonesian decimals
+
+
+def test_no_face_stays_eligible_and_asks_to_confirm_the_portrait(client):
+    flat = io.BytesIO()
+    Image.new("RGB", (300, 400), (200, 40, 40)).save(flat, format="PNG")
+    body = post(client, flat.getvalue(), annotate="false").json()
+    assert body["result"]["decision"] == "eligible"  # the schema is unchanged
+    assert body["result"]["reasons"] == ["no_face"]
+    assert "Pastikan" in body["explanation"]["reasons"][0]["text"]
+
+
+def test_the_picture_is_opt_in(client):
+    """Only an image: the verdict without the picture (the fast default); annotate=true asks
+    for it, with the names of the marks drawn (their legend lines are in /v1/messages)."""
+    plain = client.post("/v1/check", files={"image": ("p.jpg", BLURRY.read_bytes())})
+    assert plain.status_code == 200 and plain.json()["annotation"] is None
+    assert plain.json()["result"]["decision"] == "eligible"
+    picture = post(client, BLURRY.read_bytes(), annotate="true").json()["annotation"]
+    assert picture["marks"][:2] == ["face_box", "landmarks"]
+    messages = client.get("/v1/messages").json()["messages"]
+    assert all(f"legend.{mark}" in messages for mark in picture["marks"])
 
 
 def test_annotate_false_leaves_the_picture_out(client):
@@ -600,12 +635,12 @@ def test_a_photo_of_a_whole_card_is_judged_on_its_portrait(client):
 
     buffer = io.BytesIO()
     Image.fromarray(cardsynth.blurry_print_photo(0).rgb).save(buffer, "JPEG", quality=92)
-    response = client.post("/v1/check", files={"image": ("kartu.jpg", buffer.getvalue())},
-                           data={"lang": "en"})
+    response = post(client, buffer.getvalue(), name="kartu.jpg", lang="en")
     body = response.json()
     assert response.status_code == 200 and body["result"]["card"] is not None
     assert body["result"]["decision"] == "eligible"
     assert body["annotation"] is not None
+    assert body["annotation"]["marks"][-2:] == ["card", "portrait_area"]
 
 
 def test_checks_close_their_connection_only_with_several_processes():

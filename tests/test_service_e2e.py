@@ -281,3 +281,127 @@ def test_counter_page_judges_photos_in_both_languages(server, artifacts, page,
     unexpected = [error for error in console_errors
                   if "status of 401" not in error and "status of 422" not in error]
     assert not unexpected, unexpected
+
+
+# --------------------------------------------------------------------------------------------
+# The page in Indonesian: words that guide, a slip only when it makes sense, typed fields that
+# never leave the browser.
+
+REVIEW_PHOTO = SAMPLES / "grace_hopper_blur_motion.jpg"  # expected: review (blurry)
+NAME = "Siti Rahmawati Uji"
+NIK = "3201234567890123"
+
+
+def english_leaks(text: str) -> list[str]:
+    """English catalogue texts (longer than a label) that appear in ``text``."""
+    indonesian = set(i18n.ID.values())
+    return [message for message in i18n.EN.values()
+            if len(message) > 12 and message not in indonesian and message in text]
+
+
+def ready_with_key(page: Page, server: str) -> None:
+    page.goto(f"{server}/")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    page.fill("#api-key", KEY)
+    page.click("#key-box button[type=submit]")
+    expect(page.locator("#key-box")).to_be_hidden()
+
+
+def red_frame_png() -> bytes:
+    from PIL import Image
+
+    buffer = __import__("io").BytesIO()
+    Image.new("RGB", (300, 400), (200, 30, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_page_guides_in_indonesian_and_slips_only_when_sensible(server, artifacts, page,
+                                                                console_errors):
+    ready_with_key(page, server)
+    sent: list[bytes] = []
+    page.on("request", lambda request: sent.append(
+        request.url.encode() + (request.post_data_buffer or b"")))
+
+    # An error: Indonesian words only (not the English technical message), and no slip.
+    broken = SAMPLES / "bad" / "broken.jpg"
+    page.set_input_files("#file", str(broken))
+    wait_for_verdict(page, "error", i18n.decision_label("error", "id"))
+    text = page.inner_text("main")
+    assert not english_leaks(text), english_leaks(text)
+    assert "truncated:" not in text and "image is truncated" not in text
+    expect(page.locator("#reasons li").first).to_contain_text(i18n.error_text("truncated", "id"))
+    expect(page.locator("#no-slip")).to_be_visible()
+    expect(page.locator("#print")).to_be_hidden()
+    page.emulate_media(media="print")
+    expect(page.locator("#slip")).to_be_hidden()
+    page.emulate_media(media="screen")
+
+    # Review: the page says which limit is close and what to look at on the card.
+    page.set_input_files("#file", str(REVIEW_PHOTO))
+    wait_for_verdict(page, "review", i18n.decision_label("review", "id"))
+    expect(page.locator("#review-hint")).to_be_visible()
+    expect(page.locator("#reasons li").first).to_contain_text(i18n.text("review.blurry", "id"))
+    expect(page.locator("#reasons .evidence").first).to_contain_text(",")  # 2,44 px
+    assert page.locator("#legend li").count() >= 2  # every mark drawn has its line
+    expect(page.locator("#legend li").first).to_have_text(i18n.text("legend.face_box", "id"))
+    text = page.inner_text("main")
+    assert not english_leaks(text), english_leaks(text)
+    page.screenshot(path=str(artifacts / "e2e_review_id.png"), full_page=True)
+
+    # No face: still "eligible", but the officer must confirm the file before a slip.
+    page.set_input_files("#file", files=[{"name": "gambar.png", "mimeType": "image/png",
+                                          "buffer": red_frame_png()}])
+    wait_for_verdict(page, "eligible", i18n.decision_label("eligible", "id"))
+    expect(page.locator("#reasons li").first).to_contain_text("Pastikan")
+    expect(page.locator("#confirm-box")).to_be_visible()
+    expect(page.locator("#confirm-needed")).to_be_visible()
+    expect(page.locator("#print")).to_be_disabled()
+    page.emulate_media(media="print")
+    expect(page.locator("#slip")).to_be_hidden()  # not even from the browser's print menu
+    page.emulate_media(media="screen")
+    page.check("#confirm-portrait")
+    expect(page.locator("#print")).to_be_enabled()
+    expect(page.locator("#confirm-needed")).to_be_hidden()
+    page.screenshot(path=str(artifacts / "e2e_no_face_id.png"), full_page=True)
+
+    # A judged photo: name and NIK typed for the slip are printed, never sent or stored.
+    page.set_input_files("#file", str(BLURRY))
+    wait_for_verdict(page, "eligible", i18n.decision_label("eligible", "id"))
+    expect(page.locator("#confirm-box")).to_be_hidden()
+    for field in ("#applicant-name", "#applicant-nik"):
+        assert page.get_attribute(field, "autocomplete") == "off"
+        assert page.get_attribute(field, "name") is None
+        assert page.locator(field).evaluate("el => el.form") is None
+    page.fill("#applicant-name", NAME)
+    page.fill("#applicant-nik", NIK)
+    page.check("input[name=reason][value=hijab]")  # a new request while the fields are filled
+    expect(page.locator("#verdict-request")).to_contain_text(i18n.request_label("hijab", "id"),
+                                                             timeout=CHECK_TIMEOUT_MS)
+    page.emulate_media(media="print")
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    expect(page.locator("#slip")).to_be_visible()
+    expect(page.locator("#slip-name")).to_have_text(NAME)
+    expect(page.locator("#slip-nik")).to_have_text(NIK)
+    import hashlib
+
+    expect(page.locator("#slip-sha256")).to_have_text(hashlib.sha256(BLURRY.read_bytes())
+                                                      .hexdigest())
+    expect(page.locator("#slip-date")).to_contain_text("WIB")
+    expect(page.locator("#slip-policy")).not_to_be_empty()
+    expect(page.locator("#slip-software")).to_contain_text("photocheck")
+    page.pdf(path=str(artifacts / "e2e_slip_fields.pdf"), format="A4")
+    page.emulate_media(media="screen")
+
+    checks = [body for body in sent if b"/v1/check" in body]
+    assert len(checks) >= 5
+    for body in sent:
+        assert NAME.encode() not in body and NIK.encode() not in body
+    stored = page.evaluate("JSON.stringify([Object.entries(sessionStorage), "
+                           "Object.entries(localStorage), document.cookie])")
+    assert NAME not in stored and NIK not in stored
+    # A new photo is a new applicant: the fields are emptied.
+    page.set_input_files("#file", str(CLEAR))
+    wait_for_verdict(page, "eligible", i18n.decision_label("eligible", "id"))
+    expect(page.locator("#applicant-name")).to_have_value("")
+    unexpected = [error for error in console_errors if "status of 422" not in error]
+    assert not unexpected, unexpected

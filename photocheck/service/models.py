@@ -23,7 +23,8 @@ class ExplainedReason(_Frozen):
     code: str = Field(description="Reason code, as in result.reasons")
     text: str = Field(description="The reason in plain words")
     evidence: list[str] = Field(description="Measured value against the policy threshold, "
-                                            "e.g. 'Keburaman tepi 3.10 px > 2.40 px'")
+                                            "e.g. 'Lebar kabur garis wajah 3,10 px > "
+                                            "2,40 px'")
 
 
 class ExplainedMeasure(_Frozen):
@@ -31,7 +32,8 @@ class ExplainedMeasure(_Frozen):
     label: str = Field(description="Short label in the chosen language")
     value: float | None = Field(description="Raw value (unit in README.md); null if not "
                                             "assessed")
-    display: str = Field(description="Value with its unit, e.g. '1.62 px', '48%', '142/255'")
+    display: str = Field(description="Value with its unit for a reader of lang, e.g. "
+                                     "'1,62 px' (id), '1.62 px' (en), '48%', '142/255'")
 
 
 class Explanation(_Frozen):
@@ -56,6 +58,10 @@ class Annotation(_Frozen):
     width: int = Field(description="px")
     height: int = Field(description="px")
     data: str = Field(description="The image file, base64-encoded")
+    marks: list[str] = Field(default_factory=list,
+                             description="The marks drawn (face_box, other_face, landmarks, "
+                                         "covered, background, card, portrait_area); "
+                                         "GET /v1/messages has a legend.<mark> line for each")
 
 
 class CheckResponse(_Frozen):

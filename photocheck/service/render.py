@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from .. import i18n
-from ..annotate import CAPTURE_KEY_MEASURES, KEY_MEASURES, annotate
+from ..annotate import CAPTURE_KEY_MEASURES, KEY_MEASURES, annotate_marks
 # The annotation's own wording of a value and of a finding; reused so the page says exactly
 # what the picture's header says.
 from ..annotate import _evidence as evidence_text
@@ -42,7 +42,8 @@ def explain(result: Result, lang: str) -> Explanation:
     """The result in words in ``lang`` (``id`` or ``en``)."""
     reasons = [
         ExplainedReason(
-            code=reason.value, text=i18n.reason_text(reason, lang),
+            # A review verdict says which limit is close and what to look at on the card.
+            code=reason.value, text=i18n.reason_sentence(reason, result.decision, lang),
             # The findings that made this decision (as on the annotation header).
             evidence=[evidence_text(f, lang) for f in result.findings
                       if f.reason is reason and f.outcome == result.decision.value])
@@ -70,13 +71,15 @@ def annotation(inspection: Inspection, policy: Policy, lang: str,
     ``header``; None for an ``error`` result."""
     if inspection.result.decision is Decision.ERROR:
         return None
-    rgb = annotate(inspection, policy, lang=lang, header=header)
-    if rgb is None:
+    drawn = annotate_marks(inspection, policy, lang=lang, header=header)
+    if drawn is None:
         return None
+    rgb, marks = drawn
     height, width = rgb.shape[:2]
     encoded = jpeg_bytes(rgb) if image_format == "jpeg" else png_bytes(rgb)
     return Annotation(media_type=f"image/{image_format}", width=width, height=height,
-                      data=base64.b64encode(encoded).decode("ascii"))
+                      data=base64.b64encode(encoded).decode("ascii"),
+                      marks=list(marks))
 
 
 def png_bytes(rgb: np.ndarray) -> bytes:

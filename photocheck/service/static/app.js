@@ -2,6 +2,9 @@
 // POST /v1/check, show the verdict, reasons, annotated photo and key measures, print a slip.
 // Plain browser JavaScript: no framework, no build step, nothing from another origin.
 // Texts come from GET /v1/messages (photocheck/i18n.py): one source for page, API and CLI.
+// The slip: no slip for a photo that could not be checked; "no face found" needs the officer's
+// confirmation that the file is the applicant's portrait first. The applicant's name and NIK
+// are typed for printing only: they are never sent, stored or put in the URL.
 "use strict";
 
 (() => {
@@ -9,6 +12,7 @@
   const LANG_STORE = "photocheck.lang";
   const DEFAULT_LANG = "id";
   const JPEG_QUALITY = 0.95; // camera snapshots
+  const TIME_ZONE = "Asia/Jakarta"; // the slip's date and time are WIB
   const $ = (id) => document.getElementById(id);
 
   const state = {
@@ -22,7 +26,54 @@
     stream: null, // camera MediaStream while the camera is open
     sequence: 0, // answers to superseded requests are dropped
     last: null, // the last CheckResponse shown
+    sha256: "", // of the photo's bytes, hex, for the slip
   };
+
+  // ---- SHA-256 of the photo (for the slip's audit line) ---------------------------------
+  // In JavaScript rather than crypto.subtle, which browsers offer only on https or localhost
+  // pages: the counter van serves its tablets over plain http on a LAN.
+
+  const SHA256_K = new Uint32Array([
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+  ]);
+
+  function sha256Hex(bytes) {
+    const length = bytes.length;
+    const padded = new Uint8Array(((length + 72) >> 6) << 6);
+    padded.set(bytes);
+    padded[length] = 0x80;
+    const bits = new DataView(padded.buffer);
+    bits.setUint32(padded.length - 8, Math.floor(length / 0x20000000));
+    bits.setUint32(padded.length - 4, (length << 3) >>> 0);
+    const h = new Uint32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+      0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
+    const w = new Uint32Array(64);
+    const rotr = (x, n) => (x >>> n) | (x << (32 - n));
+    for (let offset = 0; offset < padded.length; offset += 64) {
+      for (let i = 0; i < 16; i++) w[i] = bits.getUint32(offset + 4 * i);
+      for (let i = 16; i < 64; i++) {
+        const s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >>> 3);
+        const s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >>> 10);
+        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+      }
+      let [a, b, c, d, e, f, g, k] = h;
+      for (let i = 0; i < 64; i++) {
+        const t1 = k + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g))
+          + SHA256_K[i] + w[i];
+        const t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+        k = g; g = f; f = e; e = (d + t1) >>> 0; d = c; c = b; b = a; a = (t1 + t2) >>> 0;
+      }
+      h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += k;
+    }
+    return Array.from(h, (word) => word.toString(16).padStart(8, "0")).join("");
+  }
 
   // ---- Texts ------------------------------------------------------------------------------
 
@@ -81,7 +132,9 @@
     setStatus(t("page.waiting_hint"));
     $("result").hidden = true;
     $("actions").hidden = true;
+    $("slip-box").hidden = true;
     state.last = null;
+    $("slip").hidden = true;
   }
 
   function showChecking(keepResult) {
@@ -91,7 +144,9 @@
       setVerdict("checking", t("page.checking"));
       $("result").hidden = true;
       $("actions").hidden = true;
+      $("slip-box").hidden = true;
       state.last = null;
+      $("slip").hidden = true;
     }
     setStatus(t("page.checking"));
   }
@@ -141,9 +196,11 @@
 
     const reasons = explanation.reasons.map((reason) => listItem(reason.text, reason.evidence));
     if (explanation.error) {
-      reasons.push(listItem(explanation.error, [`${result.error.code}: ${result.error.message}`]));
+      // The code helps the administrator; the English technical message stays in the JSON.
+      reasons.push(listItem(explanation.error, [`${t("page.error_code")}: ${result.error.code}`]));
     }
     $("reasons").replaceChildren(...reasons);
+    $("review-hint").hidden = result.decision !== "review";
     $("reasons").className = `reason-list verdict-color-${result.decision}`;
     fillMeasures($("measures").tBodies[0], explanation.measures);
     $("measures").hidden = explanation.measures.length === 0;
@@ -153,6 +210,7 @@
 
     const image = $("annotated");
     image.closest("figure").hidden = !annotation;
+    fillLegend(annotation ? annotation.marks || [] : [], result.decision);
     $("result").classList.toggle("no-picture", !annotation);
     if (annotation) {
       image.src = `data:${annotation.media_type};base64,${annotation.data}`;
@@ -164,6 +222,7 @@
     $("result").classList.remove("busy");
     $("actions").hidden = false;
     fillSlip(body);
+    showSlipControls(result);
     // One column (tablet): bring the verdict into view if the controls pushed it down.
     const box = $("verdict").getBoundingClientRect();
     if (box.top < 0 || box.top > window.innerHeight * 0.6) {
@@ -171,11 +230,70 @@
     }
   }
 
+  function fillLegend(marks, decision) {
+    $("legend").replaceChildren(...marks.map((mark) => {
+      const item = document.createElement("li");
+      const swatch = document.createElement("span");
+      swatch.className = `swatch mark-${mark}`;
+      if (mark === "face_box") swatch.dataset.decision = decision;
+      item.append(swatch, t(`legend.${mark}`));
+      return item;
+    }));
+    $("legend").closest("figcaption").hidden = marks.length === 0;
+  }
+
+  // A slip needs a judged photo; "no face found" needs the officer's confirmation first.
+  function needsConfirmation(result) {
+    return result.reasons.includes("no_face");
+  }
+
+  function slipAllowed() {
+    const result = state.last && state.last.result;
+    if (!result || result.decision === "error") return false;
+    return !needsConfirmation(result) || $("confirm-portrait").checked;
+  }
+
+  function showSlipControls(result) {
+    const judged = result.decision !== "error";
+    $("slip-box").hidden = false;
+    $("no-slip").hidden = judged;
+    $("slip-inputs").hidden = !judged;
+    $("print").hidden = !judged;
+    $("confirm-box").hidden = !judged || !needsConfirmation(result);
+    updatePrint();
+  }
+
+  function updatePrint() {
+    const allowed = slipAllowed();
+    const judged = Boolean(state.last) && state.last.result.decision !== "error";
+    $("print").disabled = !allowed;
+    $("slip").hidden = !allowed; // printing from the browser menu gives no slip either
+    $("confirm-needed").hidden = allowed || !judged; // says why the button waits
+  }
+
+  function printSlip() {
+    if (slipAllowed()) window.print();
+  }
+
+  // Typed values go onto the slip only (textContent), at print time.
+  function fillApplicant() {
+    $("slip-name").textContent = $("applicant-name").value.trim();
+    $("slip-nik").textContent = $("applicant-nik").value.trim();
+  }
+
+  function forgetApplicant() {
+    $("applicant-name").value = "";
+    $("applicant-nik").value = "";
+    $("confirm-portrait").checked = false;
+    fillApplicant();
+  }
+
   function fillSlip(body) {
     const { result, explanation } = body;
     const locale = state.lang === "id" ? "id-ID" : "en-GB";
-    const when = new Date().toLocaleString(locale, { dateStyle: "long", timeStyle: "short" });
-    $("slip-date").textContent = `${t("page.slip_date")}: ${when}`;
+    const when = new Date().toLocaleString(locale, {
+      dateStyle: "long", timeStyle: "short", timeZone: TIME_ZONE });
+    $("slip-date").textContent = `${t("page.slip_date")}: ${when} ${t("page.slip_timezone")}`;
     $("slip-verdict").textContent = explanation.verdict;
     $("slip-verdict").dataset.decision = result.decision;
     $("slip-request").textContent = explanation.request;
@@ -184,6 +302,8 @@
     $("slip-reasons").replaceChildren(...reasons);
     $("slip-policy").textContent = `${result.policy.name} ${result.policy.version}`;
     $("slip-software").textContent = `photocheck ${result.version}`;
+    $("slip-sha256").textContent = state.sha256;
+    fillApplicant();
     fillMeasures($("slip-measures").tBodies[0], explanation.measures);
     $("slip-thumb").src = state.thumbUrl || "";
   }
@@ -244,7 +364,8 @@
       return;
     }
     if (!body || !body.result) {
-      showProblem(`HTTP ${response.status}${body && body.detail ? `: ${body.detail}` : ""}`);
+      // No result to explain (a proxy's or server's own error page): the status is for support.
+      showProblem(`${t("page.network_error")} (HTTP ${response.status})`);
       return;
     }
     showResult(body, performance.now() - started);
@@ -256,8 +377,7 @@
     if (limit && blob.size > limit) {
       state.file = null;
       state.last = null;
-      $("result").hidden = true;
-      $("actions").hidden = true;
+      for (const id of ["result", "actions", "slip-box", "slip"]) $(id).hidden = true;
       setVerdict("error", t("decision.error"));
       setStatus(`${t("page.file_too_large")} ${formatBytes(limit)}`, true);
       return;
@@ -266,6 +386,13 @@
     state.file = blob;
     state.fileName = name || "photo";
     state.thumbUrl = URL.createObjectURL(blob);
+    state.sha256 = "";
+    forgetApplicant(); // a new photo is a new applicant
+    blob.arrayBuffer().then((buffer) => {
+      if (state.file !== blob) return;
+      state.sha256 = sha256Hex(new Uint8Array(buffer));
+      $("slip-sha256").textContent = state.sha256;
+    });
     check();
   }
 
@@ -277,7 +404,9 @@
     $("file").value = "";
     $("annotated").removeAttribute("src");
     $("slip-thumb").removeAttribute("src");
-    for (const id of ["reasons", "slip-reasons"]) $(id).replaceChildren();
+    for (const id of ["reasons", "slip-reasons", "legend"]) $(id).replaceChildren();
+    state.sha256 = "";
+    forgetApplicant();
     showIdle();
   }
 
@@ -404,7 +533,9 @@
     $("camera-close").addEventListener("click", closeCamera);
     $("camera-shoot").addEventListener("click", takePhoto);
     $("key-box").addEventListener("submit", saveKey);
-    $("print").addEventListener("click", () => window.print());
+    $("print").addEventListener("click", printSlip);
+    $("confirm-portrait").addEventListener("change", updatePrint);
+    window.addEventListener("beforeprint", fillApplicant);
     $("clear").addEventListener("click", clearAll);
   }
 
