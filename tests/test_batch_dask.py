@@ -1,4 +1,4 @@
-"""Tests for the Dask engine (photocheck.batch_dask and ``photocheck batch --engine dask``).
+"""Tests for the Dask engine (photocheck.batch.dask_engine and ``photocheck batch --engine dask``).
 
 One LocalCluster of two single-threaded worker processes is started for the module (a few
 seconds: each worker loads the models once); the CLI test connects to it with ``--scheduler``.
@@ -25,7 +25,7 @@ from photocheck.cli import app
 pytest.importorskip("matplotlib.cbook")
 pytest.importorskip("distributed")
 
-from photocheck.batch_dask import DaskEngine  # noqa: E402
+from photocheck.batch.dask_engine import DaskEngine  # noqa: E402
 
 COMPARED = ("key", "path", "sha256", "decision", "reasons", "error_code", "policy",
             "request_reason")

@@ -33,8 +33,10 @@ import contextlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .batch import (MAX_CRASHES_IN_A_ROW, BatchError, Task, crash_row, default_workers,
-                    judge_chunk, sigint_blocked)
+from .engines import MAX_CRASHES_IN_A_ROW, default_workers, sigint_blocked
+from .errors import BatchError
+from .inputs import Task
+from .worker import crash_row, judge_chunk
 
 INSTALL_HINT = "the Dask engine needs dask.distributed: pip install 'photocheck[dask]'"
 

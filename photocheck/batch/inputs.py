@@ -1,0 +1,351 @@
+"""Inputs of a batch run: :class:`Task` (one image and how to read its bytes), the archive
+cache of a process, and :func:`collect_tasks` (folders, globs, archives, manifests, URLs)."""
+
+from __future__ import annotations
+
+import bz2
+import contextlib
+import csv
+import glob
+import gzip
+import logging
+import lzma
+import os
+import re
+import stat
+import tarfile
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ErrorCode, PhotocheckError
+from ..load import IMAGE_SUFFIXES
+from .errors import BatchError, describe
+
+log = logging.getLogger(__name__)
+
+
+#: An INPUT that is an fsspec URL (``s3://bucket/arsip/``, ``file:///mnt/arsip``).
+URL_PATTERN = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]+://")
+
+ZIP_SUFFIXES: tuple[str, ...] = (".zip",)
+TAR_SUFFIXES: tuple[str, ...] = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz",
+                                 ".txz")
+MANIFEST_SUFFIXES: tuple[str, ...] = (".csv",)
+
+
+# --------------------------------------------------------------------------------------------
+# Tasks: one input image and how to read its bytes
+
+
+@dataclass(frozen=True)
+class Task:
+    """One input image. Small and picklable: it names the bytes, it does not hold them.
+
+    ``kind`` says how :meth:`read_bytes` gets them: ``"file"`` reads ``file``; ``"url"`` reads the
+    fsspec URL ``file``; ``"zip"`` reads
+    member ``member`` of the zip archive ``file``; ``"tar"`` reads ``size`` bytes at ``offset`` of
+    the (possibly compressed) tar archive ``file``. Archives are re-opened in the worker and kept
+    open there for the next chunk (a few per process).
+    """
+
+    key: str  # stable identity: absolute path, URL, or "/abs/archive.zip!member/name.jpg"
+    path: str  # the input as shown in the output
+    id: str | None = None
+    birth_year: str | None = None
+    kind: str = "file"
+    file: str = ""  # absolute path of the image, or of the archive holding it
+    member: str | None = None
+    offset: int = -1
+    size: int = -1
+
+    def read_bytes(self) -> bytes:
+        """The encoded image. Raises :class:`PhotocheckError` (``file_not_found`` or
+        ``unreadable``) and nothing else."""
+        try:
+            if self.kind == "file":
+                return _read_plain(self.file, self.path)
+            if self.kind == "zip":
+                with _cached_archive("zip", self.file) as archive:
+                    return archive.read(self.member)
+            if self.kind == "url":
+                import fsspec
+
+                with fsspec.open(self.file, "rb") as handle:
+                    return handle.read()
+            if self.kind == "tar":
+                with _cached_archive("tar", self.file) as stream:
+                    stream.seek(self.offset)
+                    data = stream.read(self.size)
+                if len(data) != self.size:
+                    raise PhotocheckError(ErrorCode.UNREADABLE,
+                                          f"{self.path}: the archive ends inside this member")
+                return data
+            raise PhotocheckError(ErrorCode.INTERNAL, f"unknown task kind {self.kind!r}")
+        except PhotocheckError:
+            raise
+        except (FileNotFoundError, NotADirectoryError):
+            what = "not found" if self.kind == "url" else "archive not found"
+            raise PhotocheckError(ErrorCode.FILE_NOT_FOUND, f"{what}: {self.path}") from None
+        except KeyError:
+            message = f"no member {self.member!r} in the archive: {self.path}"
+            raise PhotocheckError(ErrorCode.FILE_NOT_FOUND, message) from None
+        except Exception as exc:  # damaged archive, CRC error, encrypted member, ...
+            raise PhotocheckError(ErrorCode.UNREADABLE,
+                                  f"cannot read {self.path}: {describe(exc)}") from None
+
+
+def _read_plain(file: str, shown: str) -> bytes:
+    try:
+        info = os.stat(file)
+        if stat.S_ISDIR(info.st_mode):
+            raise PhotocheckError(ErrorCode.UNREADABLE, f"{shown} is a directory, not a file")
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or device could block forever
+            raise PhotocheckError(ErrorCode.UNREADABLE, f"{shown} is not a regular file")
+        with open(file, "rb") as handle:
+            return handle.read()
+    except (FileNotFoundError, NotADirectoryError):
+        raise PhotocheckError(ErrorCode.FILE_NOT_FOUND, f"file not found: {shown}") from None
+    except PermissionError:
+        raise PhotocheckError(ErrorCode.UNREADABLE, f"permission denied reading {shown}") from None
+    except OSError as exc:
+        raise PhotocheckError(ErrorCode.UNREADABLE,
+                              f"cannot read {shown}: {exc.strerror or describe(exc)}") from None
+    except ValueError as exc:  # an embedded NUL in the path
+        raise PhotocheckError(ErrorCode.UNREADABLE, f"invalid path {shown!r}: {exc}") from None
+
+
+# Open archives of this process, by (pid, kind, absolute path); the oldest closes beyond a few.
+_ARCHIVES_KEPT = 4
+_archives: dict[tuple[int, str, str], Any] = {}
+
+
+@contextlib.contextmanager
+def _cached_archive(kind: str, file: str):
+    """An open ZipFile (kind "zip") or a seekable decompressed stream (kind "tar"), kept for
+    the next task of this process. Dropped when a read fails, so the next read re-opens it.
+
+    A tar member is read by seeking in the uncompressed stream: free for a plain ``.tar``; for a
+    compressed one, a forward seek decompresses up to the member, so reading a chunk's members
+    in archive order costs one pass per worker over the archive in all (chunks reach the
+    workers in order); a backward seek starts again from the top."""
+    cache_key = (os.getpid(), kind, file)
+    handle = _archives.get(cache_key)
+    if handle is None:
+        while len(_archives) >= _ARCHIVES_KEPT:
+            _close_quietly(_archives.pop(next(iter(_archives))))
+        handle = zipfile.ZipFile(file) if kind == "zip" else _open_tar_stream(file)
+        _archives[cache_key] = handle
+    try:
+        yield handle
+    except BaseException:
+        _close_quietly(_archives.pop(cache_key, None))
+        raise
+
+
+def _open_tar_stream(file: str):
+    with open(file, "rb") as probe:
+        magic = probe.read(6)
+    if magic.startswith(b"\x1f\x8b"):
+        return gzip.open(file, "rb")
+    if magic.startswith(b"BZh"):
+        return bz2.open(file, "rb")
+    if magic.startswith(b"\xfd7zXZ\x00"):
+        return lzma.open(file, "rb")
+    return open(file, "rb")
+
+
+def _close_quietly(handle: Any) -> None:
+    if handle is not None:
+        with contextlib.suppress(Exception):
+            handle.close()
+
+
+def close_archives() -> None:
+    """Close the archives this process keeps open for reading members."""
+    for cache_key in list(_archives):
+        handle = _archives.pop(cache_key)
+        if cache_key[0] == os.getpid():  # not a handle inherited through fork
+            _close_quietly(handle)
+
+
+# --------------------------------------------------------------------------------------------
+# Inputs
+
+
+def collect_tasks(inputs: Sequence[str | os.PathLike],
+                  warn: Callable[[str], None] | None = None) -> list[Task]:
+    """The tasks named by INPUTs (see :mod:`photocheck.batch`), duplicates removed (first kept).
+
+    Raises :class:`BatchError` for an archive or manifest that cannot be read, or a manifest
+    without a ``path`` column. ``warn`` receives notes that do not stop the run (an input that
+    holds no image, a damaged archive whose first members could be listed).
+    """
+    warn = warn or (lambda message: log.warning("%s", message))
+    tasks: list[Task] = []
+    seen: set[str] = set()
+    for raw in inputs:
+        text = os.fspath(raw)
+        found = 0
+        for task in _expand(text, warn):
+            found += 1
+            if task.key not in seen:
+                seen.add(task.key)
+                tasks.append(task)
+        if not found:
+            warn(f"no images in {text}")
+    return tasks
+
+
+def _expand(text: str, warn: Callable[[str], None]) -> Iterator[Task]:
+    if URL_PATTERN.match(text) and not os.path.lexists(text):
+        yield from _url_files(text)
+    elif os.path.isdir(text):
+        yield from _folder(text)
+    elif os.path.lexists(text):
+        yield from _single(text, warn, from_glob=False)
+    elif glob.has_magic(text):
+        for match in sorted(glob.glob(text, recursive=True)):
+            if os.path.isfile(match):
+                yield from _single(match, warn, from_glob=True)
+    elif _has_suffix(text, ZIP_SUFFIXES + TAR_SUFFIXES + MANIFEST_SUFFIXES):
+        raise BatchError(f"{text}: no such file")
+    else:  # a missing image: an error row, as `photocheck check` reports it
+        yield _file_task(text)
+
+
+def _single(text: str, warn: Callable[[str], None], *, from_glob: bool) -> Iterator[Task]:
+    if _has_suffix(text, ZIP_SUFFIXES):
+        yield from _zip_members(text)
+    elif _has_suffix(text, TAR_SUFFIXES):
+        yield from _tar_members(text, warn)
+    elif _has_suffix(text, MANIFEST_SUFFIXES):
+        yield from _manifest(text, warn)
+    elif not from_glob or _is_image_name(text):
+        yield _file_task(text)
+
+
+def _file_task(text: str, *, shown: str | None = None, id: str | None = None,
+               birth_year: str | None = None) -> Task:
+    absolute = os.path.abspath(text)
+    return Task(key=absolute, path=text if shown is None else shown, id=id,
+                birth_year=birth_year, kind="file", file=absolute)
+
+
+def _folder(top: str) -> Iterator[Task]:
+    for folder, subfolders, names in os.walk(top):
+        subfolders.sort()
+        subfolders[:] = [name for name in subfolders if name != "__MACOSX"]
+        for name in sorted(names):
+            path = os.path.join(folder, name)
+            if _is_image_name(name) and os.path.isfile(path):
+                yield _file_task(path)
+
+
+def _zip_members(text: str) -> Iterator[Task]:
+    absolute = os.path.abspath(text)
+    try:
+        with zipfile.ZipFile(text) as archive:
+            infos = archive.infolist()
+    except (OSError, zipfile.BadZipFile, ValueError) as exc:
+        raise BatchError(f"cannot read the zip archive {text}: {describe(exc)}") from None
+    for info in infos:
+        if not info.is_dir() and _is_image_name(info.filename):
+            yield Task(key=f"{absolute}!{info.filename}", path=f"{text}!{info.filename}",
+                       kind="zip", file=absolute, member=info.filename)
+
+
+def _tar_members(text: str, warn: Callable[[str], None]) -> Iterator[Task]:
+    absolute = os.path.abspath(text)
+    try:
+        archive = tarfile.open(text, "r:*")
+    except (OSError, tarfile.TarError, EOFError) as exc:
+        raise BatchError(f"cannot read the tar archive {text}: {describe(exc)}") from None
+    listed = 0
+    with archive:
+        try:
+            for member in archive:
+                if member.isreg() and not member.issparse() and _is_image_name(member.name):
+                    listed += 1
+                    yield Task(key=f"{absolute}!{member.name}", path=f"{text}!{member.name}",
+                               kind="tar", file=absolute, member=member.name,
+                               offset=member.offset_data, size=member.size)
+        except (OSError, tarfile.TarError, EOFError, zlib.error) as exc:
+            warn(f"{text} is damaged after {listed} images; those are checked: {describe(exc)}")
+
+
+def _manifest(text: str, warn: Callable[[str], None]) -> Iterator[Task]:
+    """Rows of a CSV manifest: ``path`` (relative to the CSV's folder), optional ``id`` and
+    ``birth_year``. Column names are matched case-insensitively; ``,``, ``;`` or tab separated;
+    UTF-8 with or without BOM."""
+    base = os.path.dirname(text)
+    try:
+        with open(text, newline="", encoding="utf-8-sig") as handle:
+            header = handle.readline()
+            handle.seek(0)
+            try:
+                dialect: Any = csv.Sniffer().sniff(header, delimiters=",;\t")
+            except csv.Error:
+                dialect = csv.excel
+            reader = csv.reader(handle, dialect)
+            names = [name.strip().lower() for name in next(reader, [])]
+            if "path" not in names:
+                raise BatchError(f"the manifest {text} has no 'path' column "
+                                 f"(columns: {', '.join(names) or 'none'})")
+            column = {name: names.index(name) for name in ("path", "id", "birth_year")
+                      if name in names}
+            rows = list(reader)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise BatchError(f"cannot read the manifest {text}: {describe(exc)}") from None
+
+    def cell(row: list[str], name: str) -> str | None:
+        index = column.get(name)
+        value = row[index].strip() if index is not None and index < len(row) else ""
+        return value or None
+
+    for number, row in enumerate(rows, 2):
+        if not any(value.strip() for value in row):
+            continue
+        shown = cell(row, "path")
+        if shown is None:
+            warn(f"{text}, line {number}: no path; row skipped")
+            continue
+        yield _file_task(os.path.join(base, shown), shown=shown, id=cell(row, "id"),
+                         birth_year=cell(row, "birth_year"))
+
+
+def _url_files(text: str) -> Iterator[Task]:
+    """Images at an fsspec URL (``file://``, ``s3://`` with s3fs installed, ...): a folder
+    (recursive), a glob pattern, or one file. Archives and manifests must be local paths."""
+    try:
+        import fsspec
+    except ImportError:
+        raise BatchError(f"{text}: URLs are read with fsspec: pip install 'photocheck[dask]'")
+    try:
+        fs, root = fsspec.core.url_to_fs(text)
+        if glob.has_magic(root):
+            names = [name for name in sorted(fs.glob(root)) if _is_image_name(name)]
+        elif fs.isdir(root):
+            names = [name for name in sorted(fs.find(root)) if _is_image_name(name)]
+        else:  # one file; a missing one becomes an error row
+            names = [root]
+    except BatchError:
+        raise
+    except Exception as exc:  # unknown protocol, its package missing, no access
+        raise BatchError(f"cannot list {text}: {describe(exc)}") from None
+    for name in names:
+        url = text if name == root and not glob.has_magic(root) else fs.unstrip_protocol(name)
+        yield Task(key=url, path=url, kind="url", file=url)
+
+
+def _has_suffix(text: str, suffixes: Sequence[str]) -> bool:
+    return text.lower().endswith(tuple(suffixes))
+
+
+def _is_image_name(name: str) -> bool:
+    """An image suffix, and not macOS metadata (``__MACOSX/`` folders, ``._`` AppleDouble)."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return (name.lower().endswith(IMAGE_SUFFIXES) and not base.startswith("._")
+            and "__MACOSX/" not in name)
