@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from . import i18n
+from .batch.outputs import unescape_formula
 from .errors import ErrorCode
 from .measures import MEASURES, unit_of
 from .schema import Decision, Reason
@@ -253,7 +254,9 @@ def _csv_records(path: Path) -> Iterator[dict[str, str]]:
         reader = csv.DictReader(f)
         if "decision" not in (reader.fieldnames or ()):
             raise ValueError(f"{path.name}: not a results CSV (no 'decision' column)")
-        yield from reader
+        for record in reader:  # batch's CSV puts a ' before cells a spreadsheet would run
+            yield {name: unescape_formula(value) if isinstance(value, str) else value
+                   for name, value in record.items()}
 
 
 def _parquet_records(path: Path) -> Iterator[dict[str, Any]]:

@@ -25,9 +25,10 @@ Rows (every format): ``key``, ``path``, ``id``, ``birth_year``, ``sha256``, ``de
 ``reasons`` (list), ``measures`` (every name of :data:`photocheck.measures.MEASURES`, value or
 None), ``error_code``, ``error_message``, ``face_box`` ([x, y, w, h] or None),
 ``request_reason``, ``policy``, ``policy_version``, ``version``. ``key`` is the stable identity of
-the input (absolute path; ``/abs/arsip.zip!dir/a.jpg`` for an archive member), ``path`` the input
-as the user named it (``arsip.zip!dir/a.jpg``, or the manifest's ``path`` value). Rows are in
-completion order, not input order.
+the input (absolute path; ``/abs/arsip.zip!dir/a.jpg`` for an archive member;
+``/abs/a.jpg#id=K-1`` for a manifest row with an id: each row is its own record), ``path`` the
+input as the user named it (``arsip.zip!dir/a.jpg``, or the manifest's ``path`` value). Rows are
+in completion order, not input order.
 
 Output formats, by the suffix of RESULTS
     ``.jsonl``: one JSON object per line. ``.csv``: reasons joined with ``;``, one column

@@ -229,8 +229,10 @@ def _single(text: str, warn: Callable[[str], None], *, from_glob: bool) -> Itera
 
 def _file_task(text: str, *, shown: str | None = None, id: str | None = None,
                birth_year: str | None = None) -> Task:
+    """A file input; one named by a manifest row with an id is keyed by the file and the id
+    (``/abs/a.jpg#id=K-1``), so that rows naming one file for several people stay apart."""
     absolute = os.path.abspath(text)
-    return Task(key=absolute, path=text if shown is None else shown, id=id,
+    return Task(key=absolute if id is None else f"{absolute}#id={id}", path=text if shown is None else shown, id=id,
                 birth_year=birth_year, kind="file", file=absolute)
 
 
@@ -278,18 +280,23 @@ def _tar_members(text: str, warn: Callable[[str], None]) -> Iterator[Task]:
 
 def _manifest(text: str, warn: Callable[[str], None]) -> Iterator[Task]:
     """Rows of a CSV manifest: ``path`` (relative to the CSV's folder), optional ``id`` and
-    ``birth_year``. Column names are matched case-insensitively; ``,``, ``;`` or tab separated;
-    UTF-8 with or without BOM."""
+    ``birth_year``. Column names are matched case-insensitively; UTF-8 with or without BOM.
+
+    Standard CSV: cells separated by ``,``, ``;`` (Excel in an Indonesian locale) or tab, the
+    one that splits the header into a ``path`` column (into the most columns when several do,
+    ``,`` first on a tie); ``"`` quotes a cell, ``""`` inside quotes is one ``"``.
+
+    Each row is its own record, keyed by its file and its id (:func:`_file_task`): rows
+    naming one file with different ids are all judged. A duplicate id is not refused: the same
+    id on the same file again is the same record (the first row is used, a warning names the
+    line), the same id on another file is another record (judged; a warning names both lines).
+    """
     base = os.path.dirname(text)
     try:
         with open(text, newline="", encoding="utf-8-sig") as handle:
-            header = handle.readline()
+            delimiter = _manifest_delimiter(handle.readline())
             handle.seek(0)
-            try:
-                dialect: Any = csv.Sniffer().sniff(header, delimiters=",;\t")
-            except csv.Error:
-                dialect = csv.excel
-            reader = csv.reader(handle, dialect)
+            reader = csv.reader(handle, csv.excel, delimiter=delimiter)
             names = [name.strip().lower() for name in next(reader, [])]
             if "path" not in names:
                 raise BatchError(f"the manifest {text} has no 'path' column "
@@ -305,6 +312,8 @@ def _manifest(text: str, warn: Callable[[str], None]) -> Iterator[Task]:
         value = row[index].strip() if index is not None and index < len(row) else ""
         return value or None
 
+    first_line: dict[str, int] = {}  # task key -> line of its first row
+    id_line: dict[str, int] = {}  # id -> line of its first row
     for number, row in enumerate(rows, 2):
         if not any(value.strip() for value in row):
             continue
@@ -312,8 +321,35 @@ def _manifest(text: str, warn: Callable[[str], None]) -> Iterator[Task]:
         if shown is None:
             warn(f"{text}, line {number}: no path; row skipped")
             continue
-        yield _file_task(os.path.join(base, shown), shown=shown, id=cell(row, "id"),
-                         birth_year=cell(row, "birth_year"))
+        id = cell(row, "id")
+        task = _file_task(os.path.join(base, shown), shown=shown, id=id,
+                          birth_year=cell(row, "birth_year"))
+        if task.key in first_line:
+            warn(f"{text}, line {number}: the same file and id as line {first_line[task.key]}; "
+                 "row skipped")
+            continue
+        first_line[task.key] = number
+        if id is not None:
+            if id in id_line:
+                warn(f"{text}, line {number}: id {id!r} also on line {id_line[id]} for another "
+                     "file; both are checked")
+            id_line.setdefault(id, number)
+        yield task
+
+
+#: Cell separators a manifest may use, in the order a tie is decided.
+MANIFEST_DELIMITERS: tuple[str, ...] = (",", ";", "\t")
+
+
+def _manifest_delimiter(header: str) -> str:
+    """The separator of MANIFEST_DELIMITERS that splits ``header`` into a ``path`` column and
+    the most columns."""
+
+    def fit(delimiter: str) -> tuple[bool, int]:
+        cells = next(csv.reader([header], csv.excel, delimiter=delimiter), [])
+        return "path" in (cell.strip().lower() for cell in cells), len(cells)
+
+    return max(MANIFEST_DELIMITERS, key=fit)
 
 
 def _url_files(text: str) -> Iterator[Task]:

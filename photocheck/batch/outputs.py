@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -180,7 +181,9 @@ class _JsonlOutput(_LineOutput):
 
 
 class _CsvOutput(_LineOutput):
-    _HEADER = (",".join(CSV_COLUMNS) + "\n").encode("utf-8")
+    # CRLF ends a record (RFC 4180): the writer then quotes any cell holding a CR or LF, which
+    # with a bare LF it does not do for a CR (a file name or id with a CR broke the file).
+    _HEADER = (",".join(CSV_COLUMNS) + "\r\n").encode("utf-8")
 
     def _start(self) -> None:
         self._write_durably(self._HEADER)
@@ -237,7 +240,7 @@ class _CsvOutput(_LineOutput):
     @staticmethod
     def _encode(rows: Iterable[dict]) -> bytes:
         text = io.StringIO()
-        writer = csv.writer(text, lineterminator="\n")
+        writer = csv.writer(text, lineterminator="\r\n")
         writer.writerows(_to_csv(row) for row in rows)
         return text.getvalue().encode("utf-8")
 
@@ -247,13 +250,33 @@ class _CsvOutput(_LineOutput):
             self._replace(lambda handle: handle.write(self._HEADER + self._encode(rows)))
 
 
+#: CSV columns of numbers (written with ``repr``): never read as formulas, written as they are.
+_NUMBER_COLUMNS = frozenset({*(f"m_{name}" for name in MEASURE_NAMES), "face_box"})
+# A cell a spreadsheet would run as a formula (CSV injection: ``=HYPERLINK(...)``, ``+cmd``,
+# ``@SUM``, a leading tab or CR), possibly behind quotes that escape_formula added before.
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+
+
+def escape_formula(text: str) -> str:
+    """``text`` for a CSV text cell: a ``'`` put before a value that starts with ``=``, ``+``,
+    ``-``, ``@``, tab or CR (a spreadsheet then shows it as text instead of running it), and
+    before one that starts with ``'`` and then one of those, so that :func:`unescape_formula`
+    gives back exactly ``text``. JSONL and Parquet keep values raw."""
+    return "'" + text if _FORMULA.match(text) else text
+
+
+def unescape_formula(text: str) -> str:
+    """The value :func:`escape_formula` was given."""
+    return text[1:] if text.startswith("'") and _FORMULA.match(text, 1) else text
+
+
 def _number(value: float | None) -> str:
     return "" if value is None else repr(float(value))
 
 
 def _to_csv(row: dict) -> list[str]:
     box = row["face_box"]
-    return [
+    cells = [
         row["key"], row["path"], row["id"] or "", row["birth_year"] or "", row["sha256"],
         row["decision"], ";".join(row["reasons"]),
         *(_number(row["measures"].get(name)) for name in MEASURE_NAMES),
@@ -261,10 +284,12 @@ def _to_csv(row: dict) -> list[str]:
         "" if box is None else " ".join(_number(v) for v in box),
         row["request_reason"], row["policy"], row["policy_version"], row["version"],
     ]
+    return [cell if column in _NUMBER_COLUMNS else escape_formula(cell)
+            for column, cell in zip(CSV_COLUMNS, cells)]
 
 
 def _from_csv(record: list[str]) -> dict:
-    cells = dict(zip(CSV_COLUMNS, record))
+    cells = dict(zip(CSV_COLUMNS, map(unescape_formula, record)))  # numbers never have a '
 
     def number(text: str) -> float | None:
         return float(text) if text else None
