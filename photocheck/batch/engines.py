@@ -15,6 +15,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol
 
+from ..limits import Limits
 from .inputs import Task
 from .worker import crash_row, judge_chunk, worker_init
 
@@ -28,8 +29,8 @@ MAX_CRASHES_IN_A_ROW = 3
 class Engine(Protocol):
     """Where :func:`judge_chunk` runs (see "Engine seam" in :mod:`photocheck.batch`)."""
 
-    def map_chunks(self, chunks: Iterable[list[Task]], policy: str | None,
-                   reason: str) -> Iterator[list[dict]]: ...
+    def map_chunks(self, chunks: Iterable[list[Task]], policy: str | None, reason: str,
+                   limits: Limits | None = None) -> Iterator[list[dict]]: ...
 
     def close(self) -> None: ...
 
@@ -52,20 +53,20 @@ class LocalEngine:
         self._executor: ProcessPoolExecutor | None = None
         self._in_flight: dict[Future, list[Task]] = {}
 
-    def map_chunks(self, chunks: Iterable[list[Task]], policy: str | None,
-                   reason: str) -> Iterator[list[dict]]:
+    def map_chunks(self, chunks: Iterable[list[Task]], policy: str | None, reason: str,
+                   limits: Limits | None = None) -> Iterator[list[dict]]:
         if self.workers == 1:
             for chunk in chunks:
-                yield judge_chunk(chunk, policy, reason)
+                yield judge_chunk(chunk, policy, reason, limits)
             return
         try:
-            yield from self._map_pool(iter(chunks), policy, reason)
+            yield from self._map_pool(iter(chunks), policy, reason, limits)
         except BaseException:  # Ctrl-C, generator closed early, a failure: stop the workers
             self._abort()
             raise
 
-    def _map_pool(self, source: Iterator[list[Task]], policy: str | None,
-                  reason: str) -> Iterator[list[dict]]:
+    def _map_pool(self, source: Iterator[list[Task]], policy: str | None, reason: str,
+                  limits: Limits | None) -> Iterator[list[dict]]:
         window = self.workers * CHUNKS_IN_FLIGHT_PER_WORKER
         in_flight = self._in_flight
         suspects: deque[Task] = deque()  # tasks of a broken pool, to run again one at a time
@@ -78,10 +79,10 @@ class LocalEngine:
                 if chunk is None:
                     break
                 if chunk:
-                    in_flight[self._submit(chunk, policy, reason)] = chunk
+                    in_flight[self._submit(chunk, policy, reason, limits)] = chunk
             if suspects and not in_flight:
                 task = suspects.popleft()
-                in_flight[self._submit([task], policy, reason)] = [task]
+                in_flight[self._submit([task], policy, reason, limits)] = [task]
             if not in_flight:
                 break
             done, _ = wait(list(in_flight), timeout=1.0, return_when=FIRST_COMPLETED)
@@ -112,7 +113,7 @@ class LocalEngine:
             if crashes >= MAX_CRASHES_IN_A_ROW:
                 raise RuntimeError(f"worker processes died on {crashes} inputs in a row "
                                    f"(last: {lost[0].path}); the run is stopped")
-            held.append(crash_row(lost[0], policy, reason))
+            held.append(crash_row(lost[0], policy, reason, limits))
             if healthy:
                 yield held
                 held = []
@@ -120,7 +121,8 @@ class LocalEngine:
             raise RuntimeError(f"worker processes died on every input tried (last: "
                                f"{held[-1]['path']}); the run is stopped")
 
-    def _submit(self, chunk: list[Task], policy: str | None, reason: str) -> Future:
+    def _submit(self, chunk: list[Task], policy: str | None, reason: str,
+                limits: Limits | None) -> Future:
         # SIGINT blocked while workers may be spawned: they start with it blocked and ignore it
         # before unblocking (see worker_init). A Ctrl-C meanwhile is delivered just after.
         with sigint_blocked():
@@ -129,7 +131,7 @@ class LocalEngine:
                     self.workers, mp_context=multiprocessing.get_context(self.start_method),
                     initializer=worker_init)
             try:
-                return self._executor.submit(judge_chunk, chunk, policy, reason)
+                return self._executor.submit(judge_chunk, chunk, policy, reason, limits)
             except BrokenProcessPool as broken:
                 # A worker died after the last wait: this chunk never ran, and joins the rest of
                 # the broken pool's chunks on the same recovery path.

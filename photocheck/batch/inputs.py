@@ -8,20 +8,22 @@ import contextlib
 import csv
 import glob
 import gzip
+import hashlib
+import itertools
 import logging
 import lzma
 import os
 import re
-import stat
 import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..errors import ErrorCode, PhotocheckError
-from ..load import IMAGE_SUFFIXES
+from ..limits import Limits, chunks_at_most
+from ..load import IMAGE_SUFFIXES, open_image_file
 from .errors import BatchError, describe
 
 log = logging.getLogger(__name__)
@@ -45,10 +47,16 @@ class Task:
     """One input image. Small and picklable: it names the bytes, it does not hold them.
 
     ``kind`` says how :meth:`read_bytes` gets them: ``"file"`` reads ``file``; ``"url"`` reads the
-    fsspec URL ``file``; ``"zip"`` reads
-    member ``member`` of the zip archive ``file``; ``"tar"`` reads ``size`` bytes at ``offset`` of
-    the (possibly compressed) tar archive ``file``. Archives are re-opened in the worker and kept
-    open there for the next chunk (a few per process).
+    fsspec URL ``file``; ``"zip"`` reads member ``member`` of the zip archive ``file``; ``"tar"``
+    reads ``size`` bytes at ``offset`` of the (possibly compressed) tar archive ``file``.
+    Archives are re-opened in the worker and kept open there for the next chunk (a few per
+    process). ``refused`` (set while listing: an archive or manifest over a count limit) is
+    the message of a ``too_large`` error given instead of any bytes.
+
+    Reading is bounded by :class:`~photocheck.limits.Limits`: a size declared over the byte
+    limit (the file system's, a zip or tar header's), a zip member compressed more than a photo
+    can be, or a stream that passes the limit while read is ``too_large``, and never more than
+    the limit plus one byte is read.
     """
 
     key: str  # stable identity: absolute path, URL, or "/abs/archive.zip!member/name.jpg"
@@ -60,30 +68,35 @@ class Task:
     member: str | None = None
     offset: int = -1
     size: int = -1
+    refused: str | None = None
 
-    def read_bytes(self) -> bytes:
-        """The encoded image. Raises :class:`PhotocheckError` (``file_not_found`` or
-        ``unreadable``) and nothing else."""
+    def read_bytes(self, limits: Limits | None = None) -> bytes:
+        """The encoded image. Raises :class:`PhotocheckError` (``file_not_found``,
+        ``unreadable``, ``too_large``) and nothing else."""
+        parts: list[bytes] = []
+        self._stream(limits or Limits.load(), parts.append)
+        return b"".join(parts)
+
+    def sha256(self, limits: Limits | None = None) -> str:
+        """SHA-256 (hex) of the encoded image, read in chunks: memory stays flat. Raises as
+        :meth:`read_bytes` does (an input over the limit is refused, not read)."""
+        digest = hashlib.sha256()
+        self._stream(limits or Limits.load(), digest.update)
+        return digest.hexdigest()
+
+    def row_sha256(self, limits: Limits | None = None) -> str:
+        """The SHA-256 a result row records: :meth:`sha256`, or ``""`` for an input that cannot
+        be read or is refused (resume then takes it as done while it stays so)."""
         try:
-            if self.kind == "file":
-                return _read_plain(self.file, self.path)
-            if self.kind == "zip":
-                with _cached_archive("zip", self.file) as archive:
-                    return archive.read(self.member)
-            if self.kind == "url":
-                import fsspec
+            return self.sha256(limits)
+        except PhotocheckError:
+            return ""
 
-                with fsspec.open(self.file, "rb") as handle:
-                    return handle.read()
-            if self.kind == "tar":
-                with _cached_archive("tar", self.file) as stream:
-                    stream.seek(self.offset)
-                    data = stream.read(self.size)
-                if len(data) != self.size:
-                    raise PhotocheckError(ErrorCode.UNREADABLE,
-                                          f"{self.path}: the archive ends inside this member")
-                return data
-            raise PhotocheckError(ErrorCode.INTERNAL, f"unknown task kind {self.kind!r}")
+    def _stream(self, limits: Limits, take: Callable[[bytes], Any]) -> None:
+        """Hand the bytes to ``take`` chunk by chunk; every failure a :class:`PhotocheckError`."""
+        try:
+            for chunk in self._chunks(limits):
+                take(chunk)
         except PhotocheckError:
             raise
         except (FileNotFoundError, NotADirectoryError):
@@ -96,25 +109,31 @@ class Task:
             raise PhotocheckError(ErrorCode.UNREADABLE,
                                   f"cannot read {self.path}: {describe(exc)}") from None
 
+    def _chunks(self, limits: Limits) -> Iterator[bytes]:
+        most = limits.max_image_bytes
+        if self.refused is not None:
+            raise PhotocheckError(ErrorCode.TOO_LARGE, self.refused)
+        if self.kind == "file":
+            with open_image_file(self.file, max_bytes=most, shown=self.path) as handle:
+                yield from chunks_at_most(handle, most, self.path)
+        elif self.kind == "zip":
+            with _cached_archive("zip", self.file) as archive:
+                info = archive.getinfo(self.member)
+                limits.check_member(info.file_size, info.compress_size, self.path)
+                with archive.open(info) as member:
+                    yield from chunks_at_most(member, most, self.path)
+        elif self.kind == "url":
+            import fsspec
 
-def _read_plain(file: str, shown: str) -> bytes:
-    try:
-        info = os.stat(file)
-        if stat.S_ISDIR(info.st_mode):
-            raise PhotocheckError(ErrorCode.UNREADABLE, f"{shown} is a directory, not a file")
-        if not stat.S_ISREG(info.st_mode):  # a FIFO or device could block forever
-            raise PhotocheckError(ErrorCode.UNREADABLE, f"{shown} is not a regular file")
-        with open(file, "rb") as handle:
-            return handle.read()
-    except (FileNotFoundError, NotADirectoryError):
-        raise PhotocheckError(ErrorCode.FILE_NOT_FOUND, f"file not found: {shown}") from None
-    except PermissionError:
-        raise PhotocheckError(ErrorCode.UNREADABLE, f"permission denied reading {shown}") from None
-    except OSError as exc:
-        raise PhotocheckError(ErrorCode.UNREADABLE,
-                              f"cannot read {shown}: {exc.strerror or describe(exc)}") from None
-    except ValueError as exc:  # an embedded NUL in the path
-        raise PhotocheckError(ErrorCode.UNREADABLE, f"invalid path {shown!r}: {exc}") from None
+            with fsspec.open(self.file, "rb") as handle:
+                yield from chunks_at_most(handle, most, self.path)
+        elif self.kind == "tar":
+            limits.check_image_bytes(self.size, self.path)
+            with _cached_archive("tar", self.file) as stream:
+                stream.seek(self.offset)
+                yield from chunks_at_most(stream, most, self.path, self.size)
+        else:
+            raise PhotocheckError(ErrorCode.INTERNAL, f"unknown task kind {self.kind!r}")
 
 
 # Open archives of this process, by (pid, kind, absolute path); the oldest closes beyond a few.
@@ -125,7 +144,8 @@ _archives: dict[tuple[int, str, str], Any] = {}
 @contextlib.contextmanager
 def _cached_archive(kind: str, file: str):
     """An open ZipFile (kind "zip") or a seekable decompressed stream (kind "tar"), kept for
-    the next task of this process. Dropped when a read fails, so the next read re-opens it.
+    the next task of this process. Dropped when a read fails (not when a member is refused), so
+    the next read re-opens it.
 
     A tar member is read by seeking in the uncompressed stream: free for a plain ``.tar``; for a
     compressed one, a forward seek decompresses up to the member, so reading a chunk's members
@@ -140,12 +160,16 @@ def _cached_archive(kind: str, file: str):
         _archives[cache_key] = handle
     try:
         yield handle
+    except PhotocheckError:  # a member refused (too large): the archive itself is fine
+        raise
     except BaseException:
         _close_quietly(_archives.pop(cache_key, None))
         raise
 
 
 def _open_tar_stream(file: str):
+    """The uncompressed bytes of a (possibly gzip, bzip2 or xz compressed) tar archive as a
+    seekable stream."""
     with open(file, "rb") as probe:
         magic = probe.read(6)
     if magic.startswith(b"\x1f\x8b"):
@@ -176,20 +200,24 @@ def close_archives() -> None:
 
 
 def collect_tasks(inputs: Sequence[str | os.PathLike],
-                  warn: Callable[[str], None] | None = None) -> list[Task]:
+                  warn: Callable[[str], None] | None = None, *,
+                  limits: Limits | None = None) -> list[Task]:
     """The tasks named by INPUTs (see :mod:`photocheck.batch`), duplicates removed (first kept).
 
     Raises :class:`BatchError` for an archive or manifest that cannot be read, or a manifest
     without a ``path`` column. ``warn`` receives notes that do not stop the run (an input that
-    holds no image, a damaged archive whose first members could be listed).
+    holds no image, a damaged archive whose first members could be listed). An archive or
+    manifest over a count limit of ``limits`` (default :meth:`Limits.load`) becomes one task
+    refused as ``too_large``: an error row, the run goes on.
     """
     warn = warn or (lambda message: log.warning("%s", message))
+    limits = limits or Limits.load()
     tasks: list[Task] = []
     seen: set[str] = set()
     for raw in inputs:
         text = os.fspath(raw)
         found = 0
-        for task in _expand(text, warn):
+        for task in _expand(text, warn, limits):
             found += 1
             if task.key not in seen:
                 seen.add(task.key)
@@ -199,30 +227,31 @@ def collect_tasks(inputs: Sequence[str | os.PathLike],
     return tasks
 
 
-def _expand(text: str, warn: Callable[[str], None]) -> Iterator[Task]:
+def _expand(text: str, warn: Callable[[str], None], limits: Limits) -> Iterator[Task]:
     if URL_PATTERN.match(text) and not os.path.lexists(text):
         yield from _url_files(text)
     elif os.path.isdir(text):
         yield from _folder(text)
     elif os.path.lexists(text):
-        yield from _single(text, warn, from_glob=False)
+        yield from _single(text, warn, limits, from_glob=False)
     elif glob.has_magic(text):
         for match in sorted(glob.glob(text, recursive=True)):
             if os.path.isfile(match):
-                yield from _single(match, warn, from_glob=True)
+                yield from _single(match, warn, limits, from_glob=True)
     elif _has_suffix(text, ZIP_SUFFIXES + TAR_SUFFIXES + MANIFEST_SUFFIXES):
         raise BatchError(f"{text}: no such file")
     else:  # a missing image: an error row, as `photocheck check` reports it
         yield _file_task(text)
 
 
-def _single(text: str, warn: Callable[[str], None], *, from_glob: bool) -> Iterator[Task]:
+def _single(text: str, warn: Callable[[str], None], limits: Limits, *,
+            from_glob: bool) -> Iterator[Task]:
     if _has_suffix(text, ZIP_SUFFIXES):
-        yield from _zip_members(text)
+        yield from _zip_members(text, limits)
     elif _has_suffix(text, TAR_SUFFIXES):
-        yield from _tar_members(text, warn)
+        yield from _tar_members(text, warn, limits)
     elif _has_suffix(text, MANIFEST_SUFFIXES):
-        yield from _manifest(text, warn)
+        yield from _manifest(text, warn, limits)
     elif not from_glob or _is_image_name(text):
         yield _file_task(text)
 
@@ -232,8 +261,9 @@ def _file_task(text: str, *, shown: str | None = None, id: str | None = None,
     """A file input; one named by a manifest row with an id is keyed by the file and the id
     (``/abs/a.jpg#id=K-1``), so that rows naming one file for several people stay apart."""
     absolute = os.path.abspath(text)
-    return Task(key=absolute if id is None else f"{absolute}#id={id}", path=text if shown is None else shown, id=id,
-                birth_year=birth_year, kind="file", file=absolute)
+    return Task(key=absolute if id is None else f"{absolute}#id={id}",
+                path=text if shown is None else shown, id=id, birth_year=birth_year,
+                kind="file", file=absolute)
 
 
 def _folder(top: str) -> Iterator[Task]:
@@ -246,39 +276,77 @@ def _folder(top: str) -> Iterator[Task]:
                 yield _file_task(path)
 
 
-def _zip_members(text: str) -> Iterator[Task]:
+def _zip_members(text: str, limits: Limits) -> Iterator[Task]:
     absolute = os.path.abspath(text)
     try:
+        with open(text, "rb") as handle:  # the count its end record declares, before reading
+            declared = _declared_zip_entries(handle)  # the entries of all of them
+        if declared > limits.max_archive_members:
+            yield _refused(text, f"{declared} members", "max_archive_members",
+                           limits.max_archive_members)
+            return
         with zipfile.ZipFile(text) as archive:
             infos = archive.infolist()
     except (OSError, zipfile.BadZipFile, ValueError) as exc:
         raise BatchError(f"cannot read the zip archive {text}: {describe(exc)}") from None
+    if len(infos) > limits.max_archive_members:
+        yield _refused(text, f"{len(infos)} members", "max_archive_members",
+                       limits.max_archive_members)
+        return
     for info in infos:
         if not info.is_dir() and _is_image_name(info.filename):
             yield Task(key=f"{absolute}!{info.filename}", path=f"{text}!{info.filename}",
                        kind="zip", file=absolute, member=info.filename)
 
 
-def _tar_members(text: str, warn: Callable[[str], None]) -> Iterator[Task]:
+def _tar_members(text: str, warn: Callable[[str], None], limits: Limits) -> Iterator[Task]:
+    """Image members of a tar archive. Listing reads the headers only (a compressed archive is
+    decompressed in passing, in chunks: memory stays flat however large a member is); the
+    members are yielded once the archive proved to be within the member count limit."""
     absolute = os.path.abspath(text)
     try:
-        archive = tarfile.open(text, "r:*")
-    except (OSError, tarfile.TarError, EOFError) as exc:
+        archive = tarfile.open(fileobj=_open_tar_stream(text), mode="r:")
+    except (OSError, tarfile.TarError, EOFError, zlib.error, lzma.LZMAError) as exc:
         raise BatchError(f"cannot read the tar archive {text}: {describe(exc)}") from None
-    listed = 0
-    with archive:
+    tasks: list[Task] = []
+    with archive, contextlib.closing(archive.fileobj):
         try:
-            for member in archive:
+            count = 0
+            while (member := archive.next()) is not None:
+                archive.members = []  # tarfile keeps every header it read: only ours matter
+                count += 1
+                if count > limits.max_archive_members:
+                    yield _refused(text, f"more than {limits.max_archive_members} members",
+                                   "max_archive_members", limits.max_archive_members)
+                    return
                 if member.isreg() and not member.issparse() and _is_image_name(member.name):
-                    listed += 1
-                    yield Task(key=f"{absolute}!{member.name}", path=f"{text}!{member.name}",
-                               kind="tar", file=absolute, member=member.name,
-                               offset=member.offset_data, size=member.size)
-        except (OSError, tarfile.TarError, EOFError, zlib.error) as exc:
-            warn(f"{text} is damaged after {listed} images; those are checked: {describe(exc)}")
+                    tasks.append(Task(key=f"{absolute}!{member.name}",
+                                      path=f"{text}!{member.name}", kind="tar", file=absolute,
+                                      member=member.name, offset=member.offset_data,
+                                      size=member.size))
+        except (OSError, tarfile.TarError, EOFError, zlib.error, lzma.LZMAError) as exc:
+            warn(f"{text} is damaged after {len(tasks)} images; those are checked: "
+                 f"{describe(exc)}")
+    yield from tasks
 
 
-def _manifest(text: str, warn: Callable[[str], None]) -> Iterator[Task]:
+def _refused(text: str, found: str, limit_name: str, limit: int) -> Task:
+    """The task of an archive or manifest refused whole for its count: a ``too_large`` row."""
+    absolute = os.path.abspath(text)
+    return Task(key=absolute, path=text, kind="file", file=absolute,
+                refused=f"{text} has {found}, more than the limit of {limit} ({limit_name}); "
+                        "split it")
+
+
+def _declared_zip_entries(handle: BinaryIO) -> int:
+    """The number of entries a zip's end-of-central-directory record declares (zip64 too),
+    read from its tail: known before the central directory is read into memory. 0 when no end
+    record is found (then :class:`zipfile.ZipFile` reports the damage)."""
+    end = zipfile._EndRecData(handle)  # a stable helper of the standard library since 2.6
+    return 0 if not end else int(end[zipfile._ECD_ENTRIES_TOTAL])
+
+
+def _manifest(text: str, warn: Callable[[str], None], limits: Limits) -> Iterator[Task]:
     """Rows of a CSV manifest: ``path`` (relative to the CSV's folder), optional ``id`` and
     ``birth_year``. Column names are matched case-insensitively; UTF-8 with or without BOM.
 
@@ -303,9 +371,13 @@ def _manifest(text: str, warn: Callable[[str], None]) -> Iterator[Task]:
                                  f"(columns: {', '.join(names) or 'none'})")
             column = {name: names.index(name) for name in ("path", "id", "birth_year")
                       if name in names}
-            rows = list(reader)
+            rows = list(itertools.islice(reader, limits.max_manifest_rows + 1))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise BatchError(f"cannot read the manifest {text}: {describe(exc)}") from None
+    if len(rows) > limits.max_manifest_rows:
+        yield _refused(text, f"more than {limits.max_manifest_rows} rows", "max_manifest_rows",
+                       limits.max_manifest_rows)
+        return
 
     def cell(row: list[str], name: str) -> str | None:
         index = column.get(name)

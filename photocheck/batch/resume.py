@@ -4,7 +4,6 @@ rest to an engine and appends the rows."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import math
 import os
 from collections import Counter
@@ -13,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from ..errors import PhotocheckError
+from ..limits import Limits
 from ..policy import Policy
 from ..schema import RequestReason
 from .engines import Engine, LocalEngine, default_workers, sigint_deferred
@@ -67,11 +66,12 @@ class Summary:
 def run_batch(tasks: Sequence[Task], out: str | os.PathLike, *, engine: Engine | None = None,
               workers: int | None = None, policy: str | os.PathLike | None = None,
               reason: str = RequestReason.QUALITY.value, chunk_size: int = DEFAULT_CHUNK_SIZE,
-              progress: ProgressSink | None = None) -> Summary:
+              progress: ProgressSink | None = None, limits: Limits | None = None) -> Summary:
     """Judge ``tasks`` into ``out``, resuming what an earlier run of the same output did.
 
     Without ``engine`` a :class:`LocalEngine` with ``workers`` processes (default: the CPU
-    count) is used and closed. Ctrl-C stops the run: what finished is written and the summary
+    count) is used and closed. ``limits`` (default :meth:`Limits.load`) bound what the parent
+    reads to hash done inputs and what the workers read and decode; the engine hands them on. Ctrl-C stops the run: what finished is written and the summary
     says ``interrupted``. Raises :class:`BatchError` for a bad output or options; any other
     exception means the run failed (rows written so far stay and the run can be resumed).
     """
@@ -87,6 +87,7 @@ def run_batch(tasks: Sequence[Task], out: str | os.PathLike, *, engine: Engine |
     except (OSError, ValueError) as exc:
         raise BatchError(str(exc), "--policy") from None
     progress = progress or _NoProgress()
+    limits = limits or Limits.load()
     unique: dict[str, Task] = {}
     for task in tasks:  # an input given twice is judged once
         unique.setdefault(task.key, task)
@@ -103,7 +104,7 @@ def run_batch(tasks: Sequence[Task], out: str | os.PathLike, *, engine: Engine |
         compact = len(last) < len(existing)
         del existing
         try:
-            pending = _skip_done(tasks, last, summary, progress)
+            pending = _skip_done(tasks, last, summary, progress, limits)
             summary.skipped = len(tasks) - len(pending)
             if pending:
                 workers = max(1, workers or getattr(engine, "workers", 0) or default_workers())
@@ -113,7 +114,7 @@ def run_batch(tasks: Sequence[Task], out: str | os.PathLike, *, engine: Engine |
                 if own_engine:
                     engine = LocalEngine(min(workers, math.ceil(len(pending) / size)))
                 progress.phase("judging", len(pending))
-                results = engine.map_chunks(chunks, policy_source, reason)
+                results = engine.map_chunks(chunks, policy_source, reason, limits)
                 try:
                     for rows in results:
                         with sigint_deferred():
@@ -172,9 +173,11 @@ class _Done:
 
 
 def _skip_done(tasks: Sequence[Task], last: dict[str, _Done], summary: Summary,
-               progress: ProgressSink) -> list[Task]:
+               progress: ProgressSink, limits: Limits) -> list[Task]:
     """Tasks still to judge. A task with a row is done when its bytes hash to that row's
-    SHA-256 (or could not be read, then and now); done rows are counted into ``summary``."""
+    SHA-256 (or could not be read or were refused as too large, then and now: hashed in chunks,
+    and an input over the byte limit is refused on its declared size without being read); done
+    rows are counted into ``summary``."""
     done = [task for task in tasks if task.key in last]
     if done:
         progress.phase("checking done inputs", len(done))
@@ -184,11 +187,7 @@ def _skip_done(tasks: Sequence[Task], last: dict[str, _Done], summary: Summary,
         if row is None:
             pending.append(task)
             continue
-        try:
-            digest = hashlib.sha256(task.read_bytes()).hexdigest()
-        except PhotocheckError:
-            digest = ""
-        if digest == row.sha256:
+        if task.row_sha256(limits) == row.sha256:
             summary.count(row.decision, row.reasons)
         else:
             pending.append(task)

@@ -16,6 +16,7 @@ import cv2
 
 from .. import __version__
 from ..errors import ErrorCode, PhotocheckError
+from ..limits import Limits
 from ..pipeline import Checker
 from ..policy import Policy
 from ..schema import RequestReason, Result
@@ -26,30 +27,33 @@ from .outputs import MEASURE_NAMES
 log = logging.getLogger(__name__)
 
 
-_checkers: dict[tuple[int, int, str | None], Checker] = {}
+_checkers: dict[tuple[int, int, str | None, Limits], Checker] = {}
 
 
 def judge_chunk(tasks: list[Task], policy: str | None = None,
-                reason: str = RequestReason.QUALITY.value) -> list[dict]:
+                reason: str = RequestReason.QUALITY.value,
+                limits: Limits | None = None) -> list[dict]:
     """Judge tasks in this process; one row per task, in order. Never raises for a bad input.
 
-    The checker is created on first use in each process and thread, per policy (so never
-    before a fork; a Checker is not thread-safe, and an engine may run threads) and kept until
-    the process exits. A checker that cannot be created (models missing) raises:
-    that is a broken installation, not a bad input.
+    The checker is created on first use in each process and thread, per policy and limits (so
+    never before a fork; a Checker is not thread-safe, and an engine may run threads) and kept
+    until the process exits. A checker that cannot be created (models missing) raises:
+    that is a broken installation, not a bad input. ``limits`` (default :meth:`Limits.load`)
+    bound what is read and decoded: an input over them is a ``too_large`` row.
     """
-    checker = _checker(policy)
+    limits = limits or Limits.load()
+    checker = _checker(policy, limits)
     return [_judge(checker, task, reason) for task in tasks]
 
 
-def _checker(policy: str | None) -> Checker:
-    cache_key = (os.getpid(), threading.get_ident(), policy)
+def _checker(policy: str | None, limits: Limits) -> Checker:
+    cache_key = (os.getpid(), threading.get_ident(), policy, limits)
     checker = _checkers.get(cache_key)
     if checker is None:
         # Parallelism comes from running chunks side by side (processes, Dask workers):
         # OpenCV's own threads would only contend with them.
         cv2.setNumThreads(1)
-        checker = _checkers[cache_key] = Checker(policy)
+        checker = _checkers[cache_key] = Checker(policy, limits=limits)
     return checker
 
 
@@ -57,7 +61,7 @@ def _checker(policy: str | None) -> Checker:
 def _close_checkers() -> None:
     """Close this process's checkers at exit (left to the garbage collector, MediaPipe prints
     a traceback at interpreter shutdown)."""
-    for (pid, _, _), checker in list(_checkers.items()):
+    for (pid, *_), checker in list(_checkers.items()):
         if pid == os.getpid():
             checker.close()
     _checkers.clear()
@@ -68,7 +72,7 @@ def _judge(checker: Checker, task: Task, reason: str) -> dict:
     digest = ""
     try:
         try:
-            data = task.read_bytes()
+            data = task.read_bytes(checker.limits)
         except PhotocheckError as exc:
             return error_row(task, exc.code, exc.message, checker.policy, reason)
         digest = hashlib.sha256(data).hexdigest()
@@ -117,15 +121,12 @@ def error_row(task: Task, code: ErrorCode, message: str, policy: Policy, reason:
     }
 
 
-def crash_row(task: Task, policy: str | None, reason: str) -> dict:
+def crash_row(task: Task, policy: str | None, reason: str, limits: Limits | None = None) -> dict:
     """The error row of an input whose worker process died while judging it alone."""
-    try:
-        digest = hashlib.sha256(task.read_bytes()).hexdigest()
-    except PhotocheckError:
-        digest = ""
     return error_row(task, ErrorCode.INTERNAL,
                      "the worker process died while checking this image (a crash in native "
-                     "code or out of memory)", _policy(policy), reason, sha256=digest)
+                     "code or out of memory)", _policy(policy), reason,
+                     sha256=task.row_sha256(limits))
 
 
 @functools.lru_cache(maxsize=8)
