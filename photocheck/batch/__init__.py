@@ -47,9 +47,10 @@ Resume (every input exactly once)
     ``key`` is "done". A torn last line (a SIGKILL during a write) is truncated away first: rows
     are written whole chunks at a time with one ``write``, so only the last line can be partial;
     a damaged line anywhere else is refused rather than guessed at. Then, in the parent and before
-    any worker starts, every done input is read again and hashed: when ``key`` and SHA-256 match
-    the done row it is skipped, otherwise (the bytes changed, or the file was unreadable before
-    and is readable now) it is judged again. Hashing in the parent is the simple choice: it is
+    any worker starts, every done input is read again and hashed (streamed in 1 MiB chunks; an
+    input over the byte limit is refused on its declared size, unread, as its row was): when
+    ``key`` and SHA-256 match the done row it is skipped, otherwise (the bytes changed, or the
+    file was unreadable before and is readable now) it is judged again. Hashing in the parent is the simple choice: it is
     about a hundred times cheaper than judging (a few seconds per 10,000 photos), it keeps the
     worker function and the engine protocol free of resume logic, and it makes the progress bar's
     total and ETA exact from the start. A re-judged input's new row supersedes its old one: at
@@ -59,22 +60,33 @@ Resume (every input exactly once)
     refused: one output holds one kind of judgement. One run at a time per output: an advisory
     lock (``flock`` on the file, or on ``RESULTS.parts/.lock``) refuses a second.
 
+Limits (every input read within them)
+    :class:`photocheck.limits.Limits` (``run_batch(limits=)``, default the shipped
+    ``limits.toml`` or ``$PHOTOCHECK_LIMITS``) bound what the parent lists and hashes and what
+    the workers read and decode; the engine hands the object to :func:`judge_chunk` with every
+    chunk. A file or archive member declaring more than the byte limit, a zip member compressed
+    beyond the ratio limit, an image over the pixel limit, an archive or manifest over its count
+    limit: an ``error`` row ``too_large``, found on declared sizes before reading, and no stream
+    is ever read past the byte limit. A 6 MB zip of 4 GiB + 2 GiB members costs no memory.
+
 Engine seam (a Dask engine plugs in here)
-    An engine is any object with ``map_chunks(chunks, policy, reason)`` and ``close()``:
+    An engine is any object with ``map_chunks(chunks, policy, reason, limits)`` and ``close()``:
     ``chunks`` is an iterable of ``list[Task]``, ``policy`` a shipped policy name or an absolute
     TOML path (None for the default), ``reason`` a :class:`~photocheck.schema.RequestReason`
-    value. ``map_chunks`` must run :func:`judge_chunk` on every chunk, somewhere, and yield each
-    chunk's list of rows as soon as that chunk completes (any order); it should pull chunks lazily
-    and keep a bounded number in flight, so that memory stays flat and Ctrl-C loses little. It
-    never creates a Checker: :func:`judge_chunk` makes one per (process, thread, policy) on first
-    use (a Checker is not thread-safe; Dask workers with one thread each keep memory down).
+    value, ``limits`` a :class:`~photocheck.limits.Limits` (None: the default), passed on to
+    :func:`judge_chunk`. ``map_chunks`` must run :func:`judge_chunk` on every chunk, somewhere,
+    and yield each chunk's list of rows as soon as that chunk completes (any order); it should
+    pull chunks lazily and keep a bounded number in flight, so that memory stays flat and Ctrl-C
+    loses little. It never creates a Checker: :func:`judge_chunk` makes one per (process,
+    thread, policy, limits) on first use (a Checker is not thread-safe; Dask workers with one
+    thread each keep memory down).
     An exception from ``map_chunks`` aborts the run (rows written so far stay, the run can be
     resumed); ``close()`` of the generator or a KeyboardInterrupt inside it must cancel what is
     outstanding. Everything else (inputs, resume, writing, progress) is :func:`run_batch`'s.
     :class:`Task` is a small frozen dataclass of paths and offsets, not bytes, so a cluster's
     workers need the files at the same absolute paths (shared storage). A Dask engine would
-    ``client.submit(judge_chunk, chunk, policy, reason, pure=False)`` a few chunks per worker and
-    top up from ``distributed.as_completed``:
+    ``client.submit(judge_chunk, chunk, policy, reason, limits, pure=False)`` a few chunks per
+    worker and top up from ``distributed.as_completed``:
     :class:`photocheck.batch.dask_engine.DaskEngine` does.
 
 :class:`LocalEngine`

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from ..errors import ErrorCode, PhotocheckError
-from ..limits import Limits, chunks_at_most
+from ..limits import LIMITS_ENV, Limits, chunks_at_most
 from ..load import IMAGE_SUFFIXES, open_image_file
 from .errors import BatchError, describe
 
@@ -211,7 +211,7 @@ def collect_tasks(inputs: Sequence[str | os.PathLike],
     refused as ``too_large``: an error row, the run goes on.
     """
     warn = warn or (lambda message: log.warning("%s", message))
-    limits = limits or Limits.load()
+    limits = limits or default_limits()
     tasks: list[Task] = []
     seen: set[str] = set()
     for raw in inputs:
@@ -225,6 +225,14 @@ def collect_tasks(inputs: Sequence[str | os.PathLike],
         if not found:
             warn(f"no images in {text}")
     return tasks
+
+
+def default_limits() -> Limits:
+    """:meth:`Limits.load`; a broken limits file is a usage error (:class:`BatchError`)."""
+    try:
+        return Limits.load()
+    except ValueError as exc:
+        raise BatchError(str(exc), LIMITS_ENV) from None
 
 
 def _expand(text: str, warn: Callable[[str], None], limits: Limits) -> Iterator[Task]:

@@ -17,7 +17,7 @@ from ..policy import Policy
 from ..schema import RequestReason
 from .engines import Engine, LocalEngine, default_workers, sigint_deferred
 from .errors import BatchError
-from .inputs import Task, close_archives
+from .inputs import Task, close_archives, default_limits
 from .outputs import open_output
 
 
@@ -87,7 +87,7 @@ def run_batch(tasks: Sequence[Task], out: str | os.PathLike, *, engine: Engine |
     except (OSError, ValueError) as exc:
         raise BatchError(str(exc), "--policy") from None
     progress = progress or _NoProgress()
-    limits = limits or Limits.load()
+    limits = limits or default_limits()
     unique: dict[str, Task] = {}
     for task in tasks:  # an input given twice is judged once
         unique.setdefault(task.key, task)
