@@ -8,7 +8,7 @@ end, building takes about a minute):
 * ``bomb.zip`` (6 MB): members ``a.jpg`` (4 GiB of zeros, deflated) and ``b.jpg`` (2 GiB), and
   one real photo (``samples/astronaut_clear.jpg``) after them;
 * ``bomb.tar.gz`` (3 MB): member ``big.jpg`` (3 GiB of zeros), and the photo after it;
-* ``huge.png``: 13000 x 13000 pixels of one colour (0.5 MB, 169 megapixels);
+* ``huge.png``: 13000 x 13000 RGB pixels of one colour (0.5 MB, 169 megapixels);
 * ``sparse.jpg``: a sparse 6 GB file (takes no disk).
 
 Then runs, each in a fresh process (the console commands, in-process in a small runner):
@@ -104,7 +104,7 @@ def build(folder: Path) -> None:
                 tar.addfile(info, stream or io.BufferedReader(_Zeros(size), 16 << 20))
         os.replace(folder / "bomb.tar.gz.tmp", folder / "bomb.tar.gz")
     if not (folder / "huge.png").exists():
-        Image.fromarray(np.full((13000, 13000), 200, np.uint8)).save(folder / "huge.png")
+        Image.fromarray(np.full((13000, 13000, 3), 200, np.uint8)).save(folder / "huge.png")
     with open(folder / "sparse.jpg", "wb") as handle:
         handle.write(photo[:4])
         handle.truncate(6 * 10**9)
@@ -129,11 +129,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work-dir", type=Path, help="where the inputs are built and kept")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
+    if options.build_only:
+        build(options.work_dir)
+        return
     folder = options.work_dir or Path(tempfile.mkdtemp(prefix="photocheck-hostile-"))
     try:
         started = time.perf_counter()
-        build(folder)
+        # In a process of its own: a child forked from a process that held the 0.5 GB image
+        # would report that process's RSS as its own peak (Linux keeps it across exec).
+        subprocess.run([sys.executable, __file__, "--build-only", "--work-dir", str(folder)],
+                       check=True)
         print(f"inputs in {folder} (built in {time.perf_counter() - started:.0f} s): "
               + ", ".join(f"{p.name} {p.stat().st_size / 2**20:.1f} MiB"
                           for p in map(folder.joinpath, INPUTS)))

@@ -100,7 +100,7 @@ def test_a_stream_is_never_read_past_the_limit():
 # Files: photocheck check and the API
 
 
-def test_a_file_over_the_byte_limit_is_refused_before_it_is_read(tmp_path, small):
+def test_a_file_over_the_byte_limit_is_refused_before_it_is_read(tmp_path, small, checker):
     sparse = tmp_path / "huge.jpg"
     with open(sparse, "wb") as handle:  # 6 GB on paper, nothing on disk: reading it would OOM
         handle.write(PHOTO.read_bytes()[:4])
@@ -109,10 +109,13 @@ def test_a_file_over_the_byte_limit_is_refused_before_it_is_read(tmp_path, small
         load_image(sparse, max_pixels=10**8, working_min_side=300, working_max_side=1600,
                    max_file_bytes=small.max_image_bytes)
     assert refused.value.code is ErrorCode.TOO_LARGE and "huge.jpg" in refused.value.message
-    with Checker(limits=small) as checker:
-        result = checker.check(sparse)
+    result = checker.check(sparse)  # the shipped limits (64 MiB): was a MemoryError
+    assert (result.decision.value, result.error.code) == ("error", ErrorCode.TOO_LARGE)
+    with Checker(limits=small) as strict:
+        sparse.write_bytes(PHOTO.read_bytes() + bytes(200_000))
+        result = strict.check(sparse)
         assert (result.decision.value, result.error.code) == ("error", ErrorCode.TOO_LARGE)
-        assert checker.check(PHOTO).decision.value != "error"  # 48 KB: within 100 KB
+        assert strict.check(PHOTO).decision.value != "error"  # within 100 KB
 
 
 def test_the_checker_takes_the_smaller_pixel_limit(tmp_path, small):
