@@ -606,9 +606,10 @@ def _thumbnails(rows: list[dict[str, Any]], base: Path,
     for row, source in plain:
         try:
             with open_image_file(source, max_bytes=most) as handle:
-                add(row, read_at_most(handle, most, source.name))
+                data = read_at_most(handle, most, source.name)
         except PhotocheckError:
-            pass  # placeholder
+            continue  # placeholder
+        add(row, data)
     for archive, wanted in archives.items():
         try:
             if zipfile.is_zipfile(archive):

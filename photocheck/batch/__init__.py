@@ -50,13 +50,13 @@ Resume (every input exactly once)
     any worker starts, every done input is read again and hashed (streamed in 1 MiB chunks; an
     input over the byte limit is refused on its declared size, unread, as its row was): when
     ``key`` and SHA-256 match the done row it is skipped, otherwise (the bytes changed, or the
-    file was unreadable before and is readable now) it is judged again. Hashing in the parent is the simple choice: it is
-    about a hundred times cheaper than judging (a few seconds per 10,000 photos), it keeps the
-    worker function and the engine protocol free of resume logic, and it makes the progress bar's
-    total and ETA exact from the start. A re-judged input's new row supersedes its old one: at
-    the end of the run the file is compacted (rewritten to a temporary file, fsync-ed, renamed)
-    so that each key appears once. A run killed before that leaves both rows; the next run takes
-    the last, and compacts. Resuming with another policy (name or version) or request reason is
+    file was unreadable before and is readable now) it is judged again. Hashing in the parent is
+    the simple choice: it is about a hundred times cheaper than judging (a few seconds per 10,000
+    photos), it keeps the worker function and the engine protocol free of resume logic, and it
+    makes the progress bar's total and ETA exact from the start. A re-judged input's new row
+    supersedes its old one: at the end of the run the file is compacted (rewritten to a
+    temporary file, fsync-ed, renamed) so that each key appears once. A run killed before that
+    leaves both rows; the next run takes the last, and compacts. Resuming with another policy (name or version) or request reason is
     refused: one output holds one kind of judgement. One run at a time per output: an advisory
     lock (``flock`` on the file, or on ``RESULTS.parts/.lock``) refuses a second.
 

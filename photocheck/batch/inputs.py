@@ -287,10 +287,10 @@ def _folder(top: str) -> Iterator[Task]:
 def _zip_members(text: str, limits: Limits) -> Iterator[Task]:
     absolute = os.path.abspath(text)
     try:
-        with open(text, "rb") as handle:  # the count its end record declares, before reading
-            declared = _declared_zip_entries(handle)  # the entries of all of them
+        with open(text, "rb") as handle:  # before its directory is read into memory
+            declared = _declared_zip_entries(handle)
         if declared > limits.max_archive_members:
-            yield _refused(text, f"{declared} members", "max_archive_members",
+            yield _refused(text, f"{declared} members by its directory", "max_archive_members",
                            limits.max_archive_members)
             return
         with zipfile.ZipFile(text) as archive:
@@ -312,12 +312,18 @@ def _tar_members(text: str, warn: Callable[[str], None], limits: Limits) -> Iter
     decompressed in passing, in chunks: memory stays flat however large a member is); the
     members are yielded once the archive proved to be within the member count limit."""
     absolute = os.path.abspath(text)
+    damage = (OSError, tarfile.TarError, EOFError, zlib.error, lzma.LZMAError)
     try:
-        archive = tarfile.open(fileobj=_open_tar_stream(text), mode="r:")
-    except (OSError, tarfile.TarError, EOFError, zlib.error, lzma.LZMAError) as exc:
+        stream = _open_tar_stream(text)
+        try:
+            archive = tarfile.open(fileobj=stream, mode="r:")
+        except BaseException:
+            stream.close()
+            raise
+    except damage as exc:
         raise BatchError(f"cannot read the tar archive {text}: {describe(exc)}") from None
     tasks: list[Task] = []
-    with archive, contextlib.closing(archive.fileobj):
+    with archive, contextlib.closing(stream):
         try:
             count = 0
             while (member := archive.next()) is not None:
@@ -332,7 +338,7 @@ def _tar_members(text: str, warn: Callable[[str], None], limits: Limits) -> Iter
                                       path=f"{text}!{member.name}", kind="tar", file=absolute,
                                       member=member.name, offset=member.offset_data,
                                       size=member.size))
-        except (OSError, tarfile.TarError, EOFError, zlib.error, lzma.LZMAError) as exc:
+        except damage as exc:
             warn(f"{text} is damaged after {len(tasks)} images; those are checked: "
                  f"{describe(exc)}")
     yield from tasks
@@ -347,11 +353,15 @@ def _refused(text: str, found: str, limit_name: str, limit: int) -> Task:
 
 
 def _declared_zip_entries(handle: BinaryIO) -> int:
-    """The number of entries a zip's end-of-central-directory record declares (zip64 too),
-    read from its tail: known before the central directory is read into memory. 0 when no end
-    record is found (then :class:`zipfile.ZipFile` reports the damage)."""
+    """How many entries a zip's central directory holds by its end record (zip64 too), read
+    from the file's tail before the directory is read into memory: the count it declares, or
+    its size / 1 KiB if more (an end record that understates its count cannot hide a huge
+    directory: real entries take 50-300 bytes). 0 when no end record is found (then
+    :class:`zipfile.ZipFile` reports the damage)."""
     end = zipfile._EndRecData(handle)  # a stable helper of the standard library since 2.6
-    return 0 if not end else int(end[zipfile._ECD_ENTRIES_TOTAL])
+    if not end:
+        return 0
+    return max(int(end[zipfile._ECD_ENTRIES_TOTAL]), int(end[zipfile._ECD_SIZE]) // 1024)
 
 
 def _manifest(text: str, warn: Callable[[str], None], limits: Limits) -> Iterator[Task]:

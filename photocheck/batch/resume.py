@@ -71,9 +71,10 @@ def run_batch(tasks: Sequence[Task], out: str | os.PathLike, *, engine: Engine |
 
     Without ``engine`` a :class:`LocalEngine` with ``workers`` processes (default: the CPU
     count) is used and closed. ``limits`` (default :meth:`Limits.load`) bound what the parent
-    reads to hash done inputs and what the workers read and decode; the engine hands them on. Ctrl-C stops the run: what finished is written and the summary
-    says ``interrupted``. Raises :class:`BatchError` for a bad output or options; any other
-    exception means the run failed (rows written so far stay and the run can be resumed).
+    reads to hash done inputs and what the workers read and decode; the engine hands them on.
+    Ctrl-C stops the run: what finished is written and the summary says ``interrupted``.
+    Raises :class:`BatchError` for a bad output or options; any other exception means the run
+    failed (rows written so far stay and the run can be resumed).
     """
     try:
         reason = RequestReason(reason).value
