@@ -56,9 +56,10 @@ Resume (every input exactly once)
     makes the progress bar's total and ETA exact from the start. A re-judged input's new row
     supersedes its old one: at the end of the run the file is compacted (rewritten to a
     temporary file, fsync-ed, renamed) so that each key appears once. A run killed before that
-    leaves both rows; the next run takes the last, and compacts. Resuming with another policy (name or version) or request reason is
-    refused: one output holds one kind of judgement. One run at a time per output: an advisory
-    lock (``flock`` on the file, or on ``RESULTS.parts/.lock``) refuses a second.
+    leaves both rows; the next run takes the last, and compacts. Resuming with another policy
+    (name or version) or request reason is refused: one output holds one kind of judgement. One
+    run at a time per output: an advisory lock (``flock`` on the file, or on
+    ``RESULTS.parts/.lock``) refuses a second.
 
 Limits (every input read within them)
     :class:`photocheck.limits.Limits` (``run_batch(limits=)``, default the shipped
