@@ -268,7 +268,7 @@ def batch_command(
         open_output(out)  # a bad suffix is a usage error before any listing
         use_dask = engine is BatchEngine.DASK or scheduler is not None
         if use_dask:
-            from .batch_dask import require_distributed
+            from .batch.dask_engine import require_distributed
 
             require_distributed()  # a usage error naming the extra, before any listing
         notes: list[str] = []
@@ -280,7 +280,7 @@ def batch_command(
         with contextlib.ExitStack() as stack:
             chosen = None
             if use_dask:
-                from .batch_dask import DaskEngine
+                from .batch.dask_engine import DaskEngine
 
                 chosen = stack.enter_context(DaskEngine(scheduler, workers=workers))
             progress = stack.enter_context(RichProgress(err, enabled=not no_progress))

@@ -18,16 +18,20 @@ Pillow and numpy only; no OpenCV here.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import numbers
 import os
 import stat
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 import numpy as np
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from photocheck.errors import ErrorCode, PhotocheckError
+from photocheck.limits import check_bytes, read_at_most
 
 #: Pillow format ids tried when opening files and bytes; anything else is ``not_an_image``.
 #: (Multi-picture JPEGs open through the "JPEG" plugin and report format "MPO".)
@@ -87,13 +91,15 @@ def load_image(
     max_pixels: int,
     working_min_side: int,
     working_max_side: int,
+    max_file_bytes: int | None = None,
 ) -> LoadedImage:
     """Load ``source`` as an upright 8-bit RGB image, reduced to a working size.
 
     ``source`` may be:
 
     * a path (``str`` / ``os.PathLike``): the file is read into memory once and decoded from
-      there, so no file handle stays open;
+      there, so no file handle stays open; a file of more than ``max_file_bytes`` is
+      ``too_large``, refused on its size before it is read;
     * encoded bytes (``bytes`` / ``bytearray`` / ``memoryview``) of a supported format;
     * a ``numpy.ndarray`` in **RGB** channel order (not OpenCV's BGR): ``HxW`` grey, ``HxWx3``
       RGB or ``HxWx4`` RGBA, dtype ``uint8``, ``uint16`` (scaled by 1/257) or floating point in
@@ -125,7 +131,7 @@ def load_image(
         if isinstance(source, (bytes, bytearray, memoryview)):
             data = _buffer_bytes(source)
         elif isinstance(source, (str, os.PathLike)):
-            data = _read_file(source)
+            data = _read_file(source, max_file_bytes)
         else:
             raise PhotocheckError(
                 ErrorCode.INVALID_ARGUMENT,
@@ -165,9 +171,25 @@ def _buffer_bytes(source: bytes | bytearray | memoryview) -> bytes:
     return data
 
 
-def _read_file(path: str | os.PathLike) -> bytes:
-    """Read the whole file; map each OS failure to the code a user can act on."""
+def _read_file(path: str | os.PathLike, max_bytes: int | None = None) -> bytes:
+    """Read the whole file, or refuse it as ``too_large`` when it has more than ``max_bytes``
+    (on its size before reading, and while reading: at most ``max_bytes + 1`` are read)."""
     shown = _display_path(path)
+    with open_image_file(path, max_bytes=max_bytes, shown=shown) as fh:
+        data = fh.read() if max_bytes is None else read_at_most(fh, max_bytes, shown)
+    if not data:
+        raise PhotocheckError(ErrorCode.EMPTY, f"{shown} is empty (0 bytes)")
+    return data
+
+
+@contextlib.contextmanager
+def open_image_file(path: str | os.PathLike, *, max_bytes: int | None = None,
+                    shown: str | None = None) -> Iterator[BinaryIO]:
+    """The file at ``path`` open for binary reading, once its ``stat`` says it is a regular
+    file of at most ``max_bytes`` (else ``too_large``, before anything is read). Each OS failure,
+    also while the caller reads, becomes the :class:`PhotocheckError` a user can act on;
+    ``shown`` names the file in messages (default: the path)."""
+    shown = _display_path(path) if shown is None else shown
     try:
         info = os.stat(path)
         if stat.S_ISDIR(info.st_mode):
@@ -175,8 +197,12 @@ def _read_file(path: str | os.PathLike) -> bytes:
         if not stat.S_ISREG(info.st_mode):
             # FIFOs, devices, sockets: reading them could block forever or never end.
             raise PhotocheckError(ErrorCode.UNREADABLE, f"{shown} is not a regular file")
+        if max_bytes is not None:
+            check_bytes(info.st_size, max_bytes, shown)
         with open(path, "rb") as fh:
-            data = fh.read()
+            yield fh
+    except PhotocheckError:
+        raise
     except (FileNotFoundError, NotADirectoryError):
         raise PhotocheckError(ErrorCode.FILE_NOT_FOUND, f"file not found: {shown}") from None
     except IsADirectoryError:
@@ -189,9 +215,6 @@ def _read_file(path: str | os.PathLike) -> bytes:
     except (ValueError, TypeError) as exc:  # e.g. an embedded NUL byte in the path
         message = f"invalid file path {shown!r}: {exc}"
         raise PhotocheckError(ErrorCode.INVALID_ARGUMENT, message) from None
-    if not data:
-        raise PhotocheckError(ErrorCode.EMPTY, f"{shown} is empty (0 bytes)")
-    return data
 
 
 def _display_path(path: str | os.PathLike) -> str:

@@ -18,6 +18,7 @@ from .card import CardInspection, default_config, inspect_card
 from .context import Context, build_context
 from .detect import Face, FaceFinder, FaceFinderOptions
 from .errors import ErrorCode, PhotocheckError
+from .limits import Limits
 from .load import ImageSource, LoadedImage, load_image
 from .measures import measure_all
 from .policy import Policy
@@ -86,10 +87,14 @@ class Checker:
     """
 
     def __init__(self, policy: Policy | str | Path | None = None, *,
-                 models: Path | None = None, visibility_model: Path | None = None) -> None:
-        """``visibility_model``: weights other than the shipped ones (out-of-fold
-        evaluation); ``models``: the folder of model files."""
+                 models: Path | None = None, limits: Limits | None = None,
+                 visibility_model: Path | None = None) -> None:
+        """``models``: the folder of model files; ``limits``: resource limits (default: the
+        shipped ones); ``visibility_model``: weights other than the shipped ones (out-of-fold
+        evaluation)."""
         self.policy = policy if isinstance(policy, Policy) else Policy.load(policy)
+        #: Resource limits (:mod:`photocheck.limits`): bytes of a file, pixels of an image.
+        self.limits = Limits.load() if limits is None else limits
         processing = self.policy.processing
         self._finder = FaceFinder.create_from_options(FaceFinderOptions(
             models=models, min_detection_confidence=processing.min_detection_confidence,
@@ -277,9 +282,10 @@ class Checker:
 
     def _load(self, source: ImageSource, working_min_side: int) -> LoadedImage:
         processing = self.policy.processing
-        return load_image(source, max_pixels=processing.max_pixels,
+        return load_image(source, max_pixels=min(processing.max_pixels, self.limits.max_pixels),
                           working_min_side=working_min_side,
-                          working_max_side=processing.working_max_side)
+                          working_max_side=processing.working_max_side,
+                          max_file_bytes=self.limits.max_image_bytes)
 
     def _policy_ref(self) -> PolicyRef:
         return PolicyRef(name=self.policy.name, version=self.policy.version,

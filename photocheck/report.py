@@ -65,7 +65,10 @@ from pathlib import Path
 from typing import Any
 
 from . import i18n, palette
-from .errors import ErrorCode
+from .batch.outputs import unescape_formula
+from .errors import ErrorCode, PhotocheckError
+from .limits import Limits, read_at_most
+from .load import open_image_file
 from .measures import MEASURES, unit_of
 from .schema import Decision, Reason
 
@@ -73,7 +76,6 @@ __all__ = ["UI", "ResultRows", "iter_results", "read_results", "write_report"]
 
 THUMBNAIL_SIZE = 160  # px, longer side
 THUMBNAIL_QUALITY = 80  # JPEG
-MAX_SOURCE_BYTES = 64 * 1024 * 1024  # larger images are not thumbnailed (placeholder)
 FLAGGED = (Decision.ELIGIBLE.value, Decision.REJECTED.value, Decision.REVIEW.value,
            Decision.ERROR.value)
 DECISIONS = tuple(d.value for d in Decision)
@@ -312,7 +314,9 @@ def _csv_records(path: Path) -> Iterator[dict[str, str]]:
         reader = csv.DictReader(f)
         if "decision" not in (reader.fieldnames or ()):
             raise ValueError(f"{path.name}: not a results CSV (no 'decision' column)")
-        yield from reader
+        for record in reader:  # batch's CSV puts a ' before cells a spreadsheet would run
+            yield {name: unescape_formula(value) if isinstance(value, str) else value
+                   for name, value in record.items()}
 
 
 def _parquet_records(path: Path) -> Iterator[dict[str, Any]]:
@@ -632,9 +636,10 @@ def _member_name(name: str) -> str:
 
 
 def _thumbnail(data: bytes, box: tuple[float, float, float, float] | None,
-               colour: str) -> str | None:
+               colour: str, limits: Limits) -> str | None:
     """Base64 JPEG thumbnail (longer side <= THUMBNAIL_SIZE) with the face box drawn, or None
-    when ``data`` is not a decodable image."""
+    when ``data`` is not a decodable image or has more pixels than the checker may decode
+    (``limits.max_pixels``, read from the header: a 13000 x 13000 PNG took 2 GB)."""
     from PIL import Image, ImageDraw, ImageOps
 
     try:
@@ -642,6 +647,7 @@ def _thumbnail(data: bytes, box: tuple[float, float, float, float] | None,
             warnings.simplefilter("ignore")
             with Image.open(io.BytesIO(data)) as img:
                 width, height = img.size
+                limits.check_pixels(width, height, "image")
                 if img.getexif().get(0x0112) in (5, 6, 7, 8):
                     width, height = height, width
                 img.draft("RGB", (2 * THUMBNAIL_SIZE, 2 * THUMBNAIL_SIZE))
@@ -658,8 +664,13 @@ def _thumbnail(data: bytes, box: tuple[float, float, float, float] | None,
     return base64.b64encode(out.getvalue()).decode("ascii")
 
 
-def _thumbnails(rows: list[dict[str, Any]], base: Path) -> dict[int, str]:
-    """Thumbnails by ``id(row)`` for the rows whose image could be read."""
+def _thumbnails(rows: list[dict[str, Any]], base: Path,
+                limits: Limits | None = None) -> dict[int, str]:
+    """Thumbnails by ``id(row)`` for the rows whose image could be read within ``limits``
+    (default :meth:`Limits.load`): the bytes and pixels the checker would accept, so that an
+    image batch refused as too large is not decoded here either (it gets a placeholder)."""
+    limits = limits or Limits.load()
+    most = limits.max_image_bytes
     plain: list[tuple[dict, Path]] = []
     archives: dict[Path, list[tuple[dict, str]]] = {}
     for row in rows:
@@ -676,16 +687,17 @@ def _thumbnails(rows: list[dict[str, Any]], base: Path) -> dict[int, str]:
 
     def add(row: dict, data: bytes | None) -> None:
         if data is not None:
-            thumb = _thumbnail(data, row["face_box"], COLOURS[row["decision"]])
+            thumb = _thumbnail(data, row["face_box"], COLOURS[row["decision"]], limits)
             if thumb is not None:
                 out[id(row)] = thumb
 
     for row, source in plain:
         try:
-            if source.stat().st_size <= MAX_SOURCE_BYTES:
-                add(row, source.read_bytes())
-        except OSError:
-            pass  # placeholder
+            with open_image_file(source, max_bytes=most) as handle:
+                data = read_at_most(handle, most, source.name)
+        except PhotocheckError:
+            continue  # placeholder
+        add(row, data)
     for archive, wanted in archives.items():
         try:
             if zipfile.is_zipfile(archive):
@@ -693,11 +705,13 @@ def _thumbnails(rows: list[dict[str, Any]], base: Path) -> dict[int, str]:
                     names = {_member_name(n): n for n in zf.namelist()}
                     for row, member in wanted:
                         info = zf.getinfo(names[member]) if member in names else None
-                        if info is None or info.file_size > MAX_SOURCE_BYTES:
+                        if info is None:
                             continue
                         try:
-                            add(row, zf.read(info))
-                        except Exception:  # encrypted, unsupported compression, bad CRC
+                            limits.check_member(info.file_size, info.compress_size, member)
+                            with zf.open(info) as stream:
+                                add(row, read_at_most(stream, most, member))
+                        except Exception:  # too large, encrypted, bad CRC, ...
                             continue
             elif tarfile.is_tarfile(archive):
                 pending: dict[str, list[dict]] = {}
@@ -706,7 +720,7 @@ def _thumbnails(rows: list[dict[str, Any]], base: Path) -> dict[int, str]:
                 with tarfile.open(archive, "r|*") as tf:  # one streaming pass
                     for info in tf:
                         rows_here = pending.pop(_member_name(info.name), None)
-                        if rows_here and info.isfile() and info.size <= MAX_SOURCE_BYTES:
+                        if rows_here and info.isfile() and info.size <= most:
                             data = tf.extractfile(info).read()  # type: ignore[union-attr]
                             for row in rows_here:
                                 add(row, data)

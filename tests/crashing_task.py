@@ -14,7 +14,7 @@ from photocheck.batch import Task
 class CrashingTask(Task):
     """Kills its worker process when its key ends with ``#crash`` (never the parent)."""
 
-    def read_bytes(self):
+    def read_bytes(self, limits=None):
         if self.key.endswith("#crash") and multiprocessing.parent_process() is not None:
             os._exit(3)
-        return super().read_bytes()
+        return super().read_bytes(limits)

@@ -8,6 +8,8 @@ the subprocess tests (SIGKILL and resume, Ctrl-C) are the slow ones, a few secon
 
 from __future__ import annotations
 
+import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -152,14 +154,77 @@ def test_manifest_paths_ids_and_birth_years(archive_dir, tmp_path):
                         "K-1;../arsip/sharp.jpg;1961;x\n"
                         "K-2;../arsip/gone.jpg;;\n"
                         ";;;\n"
-                        "K-3;../arsip/sharp.jpg;1999;duplicate\n", encoding="utf-8")
+                        "K-3;../arsip/sharp.jpg;1999;same file, another person\n",
+                        encoding="utf-8")
     tasks = collect_tasks([manifest])
     assert [(t.path, t.id, t.birth_year) for t in tasks] == [
-        ("../arsip/sharp.jpg", "K-1", "1961"), ("../arsip/gone.jpg", "K-2", None)]
-    assert tasks[0].key == str(archive_dir / "sharp.jpg")
+        ("../arsip/sharp.jpg", "K-1", "1961"), ("../arsip/gone.jpg", "K-2", None),
+        ("../arsip/sharp.jpg", "K-3", "1999")]
+    assert tasks[0].key == f"{archive_dir / 'sharp.jpg'}#id=K-1"
     (tmp_path / "bad.csv").write_text("file,id\na.jpg,1\n")
     with pytest.raises(BatchError, match="no 'path' column"):
         collect_tasks([tmp_path / "bad.csv"])
+
+
+def test_each_manifest_row_is_its_own_record_through_a_run_and_its_resume(archive_dir, tmp_path):
+    manifest = tmp_path / "daftar.csv"
+    manifest.write_text("path,id\n"
+                        f"{archive_dir / 'sharp.jpg'},A\n"
+                        f"{archive_dir / 'sharp.jpg'},B\n"
+                        f"{archive_dir / 'sharp.jpg'},A\n"  # the same record again
+                        f"{archive_dir / 'dark.jpg'},B\n"  # a duplicate id, another file
+                        f"{archive_dir / 'dark.jpg'}\n")
+    notes: list[str] = []
+    tasks = collect_tasks([manifest], warn=notes.append)
+    assert [(Path(t.path).name, t.id) for t in tasks] == [
+        ("sharp.jpg", "A"), ("sharp.jpg", "B"), ("dark.jpg", "B"), ("dark.jpg", None)]
+    assert any("line 4" in note and "line 2" in note for note in notes)
+    assert any("'B'" in note and "line 5" in note and "line 3" in note for note in notes)
+    out = tmp_path / "r.jsonl"
+    assert run_batch(tasks, out, workers=1).judged == 4
+    rows = read_results(out)
+    assert sorted((Path(r["path"]).name, r["id"] or "") for r in rows) == sorted(
+        (Path(t.path).name, t.id or "") for t in tasks)
+    again = run_batch(collect_tasks([manifest], warn=notes.append), out, workers=1)
+    assert (again.judged, again.skipped) == (0, 4)
+    assert len(read_results(out)) == 4
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_manifest_reads_standard_csv_quoting_with_any_delimiter(tmp_path, delimiter):
+    d = delimiter
+    manifest = tmp_path / "daftar.csv"
+    manifest.write_text(f'path{d}id{d}birth_year\n'
+                        f'"a{d}b.jpg"{d}"say ""hi"""{d}1961\n'
+                        f'c.jpg{d}"K{d}""2"""{d}1990\n'
+                        f'"multi\nline.jpg"{d}K3{d}2001\n', encoding="utf-8")
+    tasks = collect_tasks([manifest])
+    assert [(t.path, t.id, t.birth_year) for t in tasks] == [
+        (f"a{d}b.jpg", 'say "hi"', "1961"), ("c.jpg", f'K{d}"2"', "1990"),
+        ("multi\nline.jpg", "K3", "2001")]
+
+
+def test_csv_output_escapes_formulas_and_reads_them_back(archive_dir, tmp_path):
+    from photocheck import report
+
+    ids = ['=HYPERLINK("http://x.example/","klik")', "+62812", "-1", "@SUM(A1)", "\tTAB",
+           "\rCR", "'=quoted", "'plain", "K-1"]
+    (photo,) = collect_tasks([archive_dir / "sharp.jpg"])
+    tasks = [dataclasses.replace(photo, key=f"{photo.key}#id={id}", id=id) for id in ids]
+    for suffix in (".csv", ".jsonl"):
+        run_batch(tasks, tmp_path / f"r{suffix}", workers=1)
+        assert sorted(r["id"] for r in read_results(tmp_path / f"r{suffix}")) == sorted(ids)
+    with open(tmp_path / "r.csv", newline="", encoding="utf-8") as handle:
+        records = list(csv.DictReader(handle))
+    written = {record["id"] for record in records}
+    assert written == {"'" + id for id in ids if id not in ("'plain", "K-1")} | {"'plain", "K-1"}
+    for record in records:
+        for column, cell in record.items():
+            assert not cell[:1] in ("=", "+", "@", "\t", "\r") or column.startswith("m_"), cell
+            assert not (cell.startswith("-") and not column.startswith("m_")), (column, cell)
+    raw = {row["id"] for row in map(json.loads, (tmp_path / "r.jsonl").read_text().splitlines())}
+    assert raw == set(ids)  # JSONL stays raw
+    assert sorted(row["id"] for row in report.read_results(tmp_path / "r.csv")) == sorted(ids)
 
 
 def test_missing_inputs(tmp_path):

@@ -1,4 +1,4 @@
-"""Tests for the Dask engine (photocheck.batch_dask and ``photocheck batch --engine dask``).
+"""Tests for the Dask engine (photocheck.batch.dask_engine and ``photocheck batch --engine dask``).
 
 One LocalCluster of two single-threaded worker processes is started for the module (a few
 seconds: each worker loads the models once); the CLI test connects to it with ``--scheduler``.
@@ -8,6 +8,7 @@ corrupt file.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import sys
@@ -21,11 +22,12 @@ from typer.testing import CliRunner
 from photocheck import degrade
 from photocheck.batch import BatchError, LocalEngine, collect_tasks, read_results, run_batch
 from photocheck.cli import app
+from photocheck.limits import Limits
 
 pytest.importorskip("matplotlib.cbook")
 pytest.importorskip("distributed")
 
-from photocheck.batch_dask import DaskEngine  # noqa: E402
+from photocheck.batch.dask_engine import DaskEngine  # noqa: E402
 
 COMPARED = ("key", "path", "sha256", "decision", "reasons", "error_code", "policy",
             "request_reason")
@@ -113,6 +115,15 @@ def test_dask_engine_resume_skips_done(engine, photo_dir, expected, tmp_path):
     _same(read_results(out), expected)
     third = run_batch(tasks, out, engine=engine)
     assert (third.skipped, third.judged) == (len(tasks), 0)
+
+
+def test_dask_workers_apply_the_limits_of_the_run(engine, photo_dir, tmp_path):
+    tasks = collect_tasks([photo_dir])[:4]
+    tiny = dataclasses.replace(Limits.load(), max_image_bytes=1000)  # every photo is larger
+    run_batch(tasks, tmp_path / "tiny.jsonl", engine=engine, limits=tiny)
+    rows = read_results(tmp_path / "tiny.jsonl")
+    assert len(rows) == 4
+    assert {(row["decision"], row["error_code"]) for row in rows} == {("error", "too_large")}
 
 
 def test_closing_early_cancels_and_engine_stays_usable(engine, photo_dir):

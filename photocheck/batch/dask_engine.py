@@ -33,8 +33,11 @@ import contextlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .batch import (MAX_CRASHES_IN_A_ROW, BatchError, Task, crash_row, default_workers,
-                    judge_chunk, sigint_blocked)
+from ..limits import Limits
+from .engines import MAX_CRASHES_IN_A_ROW, default_workers, sigint_blocked
+from .errors import BatchError
+from .inputs import Task
+from .worker import crash_row, judge_chunk
 
 INSTALL_HINT = "the Dask engine needs dask.distributed: pip install 'photocheck[dask]'"
 
@@ -110,8 +113,8 @@ class DaskEngine:
     # ----------------------------------------------------------------------------------------
     # The engine seam
 
-    def map_chunks(self, chunks: Iterable[list[Task]], policy: str | None,
-                   reason: str) -> Iterator[list[dict]]:
+    def map_chunks(self, chunks: Iterable[list[Task]], policy: str | None, reason: str,
+                   limits: Limits | None = None) -> Iterator[list[dict]]:
         from distributed import as_completed
         from distributed.scheduler import KilledWorker
 
@@ -129,7 +132,7 @@ class DaskEngine:
         completed = as_completed(loop=client.loop)
 
         def submit(chunk: list[Task]) -> Any:
-            future = client.submit(judge_chunk, chunk, policy, reason, pure=False)
+            future = client.submit(judge_chunk, chunk, policy, reason, limits, pure=False)
             futures.add(future)
             chunk_of[future] = chunk
             completed.add(future)
@@ -163,7 +166,7 @@ class DaskEngine:
                     if crashes >= MAX_CRASHES_IN_A_ROW:
                         raise RuntimeError(f"Dask workers died on {crashes} inputs in a row "
                                            f"(last: {chunk[0].path}); the run is stopped")
-                    rows = [crash_row(chunk[0], policy, reason)]
+                    rows = [crash_row(chunk[0], policy, reason, limits)]
                 else:
                     crashes = 0
                 alone.discard(future)
