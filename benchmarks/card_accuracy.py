@@ -1,6 +1,7 @@
 """Card input accuracy on synthetic card photos: detection, crop IoU, failures by condition.
 
-    python benchmarks/card_accuracy.py [--n 400] [--seed 0] [--max-tilt 30] [--failures DIR]
+    python benchmarks/card_accuracy.py [--n 400] [--seed 0] [--max-tilt 30] [--light 60]
+                                       [--decisions 16] [--failures DIR]
 
 Each photo comes from ``photocheck.cardsynth.card_photo(seed + i)``: a KTP-el-like card with
 placeholder text and a public-domain sample portrait, on a desk (wood, cloth, plain, paper, blue
@@ -8,7 +9,13 @@ cloth) among other things, tilted 0 to ``--max-tilt`` degrees out of the image p
 direction, rotated anywhere in the plane, filling 30-95 % of the frame, with shadows, glare,
 uneven light, a colour cast, mild camera blur (sigma 0-1.2 px), noise and JPEG quality 60-95.
 Twenty flat scans (card edge to edge, or with a white margin) and twenty desks with no card are
-added.
+added, and ``--light`` clean cards on light backgrounds
+(``cardsynth.light_background_photo``: a scanner's white or light-grey lid, or a light table;
+washed-out prints and bright, clipping skin in half of them each).
+
+``--decisions`` clean cards of each kind (a sharp shot of each sample portrait, and light
+backgrounds) and as many with glare over both eyes are judged by ``Checker``: a clean card
+must never be ``eligible`` for ``card_damaged`` (nor, the target, at all).
 
 A card counts as **found** when ``find_card`` returns it upright (each corner within 5 % of the
 card's diagonal of the true corner) with IoU >= 0.9 against the true outline; the portrait is
@@ -55,6 +62,12 @@ def conditions(photo: cardsynth.CardPhoto) -> dict[str, str]:
     shot = photo.shot
     if shot.scan:
         return {"kind": "scan (margin)" if shot.position[0] else "scan (edge to edge)"}
+    if shot.background in cardsynth.LIGHT_BACKGROUNDS:
+        design = photo.design
+        return {"kind": f"light {'scanner' if shot.tilt_deg == 0 else 'table'}",
+                "background": shot.background,
+                "print": ("faded" if design.print_fade else "crisp")
+                + (", bright skin" if design.skin_highlight else "")}
     rot = (shot.rotation_deg + 180) % 360 - 180
     rotation = ("upright +-10" if abs(rot) <= 10 else "upside down +-10"
                 if abs(rot) >= 170 else "other")
@@ -72,6 +85,40 @@ def conditions(photo: cardsynth.CardPhoto) -> dict[str, str]:
         "jpeg": "< 75" if (shot.jpeg_quality or 100) < 75 else ">= 75",
         "portrait": photo.design.portrait,
     }
+
+
+def decision_table(n: int) -> None:
+    """Decisions on clean cards and on cards whose glare hides both eyes (Checker, card mode)."""
+    from collections import Counter
+
+    from photocheck import Checker
+
+    kinds = [
+        ("clean, Grace Hopper", lambda s: cardsynth.damaged_card_photo(
+            s, "none", portrait="grace_hopper")),
+        ("clean, astronaut", lambda s: cardsynth.damaged_card_photo(
+            s, "none", portrait="astronaut")),
+        ("clean, light background", lambda s: cardsynth.light_background_photo(s)),
+        ("clean, bright skin + faded", lambda s: cardsynth.light_background_photo(
+            s, design={"skin_highlight": 0.8, "print_fade": 0.5})),
+        ("glare over both eyes", lambda s: cardsynth.damaged_card_photo(
+            s, "glare", at="eyes")),
+    ]
+    print(f"\ndecisions, {n} cards each (seeds 60000-): eligible / review / not eligible / "
+          "error; card_damaged eligible or review; eligible reasons")
+    with Checker() as checker:
+        for label, make in kinds:
+            decisions, reasons, damaged = Counter(), Counter(), 0
+            for k in range(n):
+                result = checker.check(make(60_000 + k).rgb)
+                decisions[result.decision.value] += 1
+                damaged += any(f.reason.value == "card_damaged" and f.outcome != "pass"
+                               for f in result.findings)
+                if result.decision.value == "eligible":
+                    reasons.update(r.value for r in result.reasons)
+            print(f"  {label:28s} {decisions['eligible']:3d} / {decisions['review']:3d} / "
+                  f"{decisions['not_eligible']:3d} / {decisions['error']:3d}   card_damaged "
+                  f"{damaged:3d}   {dict(reasons)}")
 
 
 def shot_table(n: int) -> None:
@@ -136,6 +183,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-tilt", type=float, default=30.0, help="degrees")
     parser.add_argument("--scans", type=int, default=20)
     parser.add_argument("--negatives", type=int, default=20, help="desks with no card")
+    parser.add_argument("--light", type=int, default=60,
+                        help="clean cards on light backgrounds (scanner lid, light table)")
+    parser.add_argument("--decisions", type=int, default=16,
+                        help="cards per kind judged by Checker (0: skip)")
     parser.add_argument("--failures", type=Path, help="write failed photos (PNG) here")
     parser.add_argument("--extras", type=int, default=16,
                         help="cards per condition for the shot-sharpness and damage tables "
@@ -149,9 +200,14 @@ def main(argv: list[str] | None = None) -> int:
     for i in range(args.scans):
         photo = cardsynth.scan_photo(10_000 + args.seed + i, margin_px=0 if i % 2 else 12)
         rows.append((photo, evaluate(photo)))
+    for i in range(args.light):
+        photo = cardsynth.light_background_photo(50_000 + args.seed + i)
+        rows.append((photo, evaluate(photo)))
 
-    photos = [r for p, r in rows if not p.shot.scan]
-    print(f"card photos: {len(photos)} (tilt 0-{args.max_tilt:g} deg), scans: {args.scans}")
+    photos = [r for p, r in rows if not p.shot.scan and p.shot.background not in
+              cardsynth.LIGHT_BACKGROUNDS]
+    print(f"card photos: {len(photos)} (tilt 0-{args.max_tilt:g} deg), scans: {args.scans}, "
+          f"light backgrounds: {args.light}")
     print(f"{'':34s} {'n':>4s} {'found':>7s} {'crop ok':>8s} {'med card':>9s} "
           f"{'med crop':>9s}")
 
@@ -166,12 +222,13 @@ def main(argv: list[str] | None = None) -> int:
               f"{crop_iou:9.3f}")
 
     line("all photos", photos)
+    line("all cards (photos, scans, light)", [r for _, r in rows])
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for photo, row in rows:
         for key, value in conditions(photo).items():
             groups[(key, value)].append(row)
     for key in ("kind", "tilt", "rotation", "fill", "background", "shadow", "glare",
-                "white card", "blur", "jpeg", "portrait"):
+                "white card", "blur", "jpeg", "portrait", "print"):
         for (k, value), subset in sorted(groups.items()):
             if k == key:
                 line(f"  {key} = {value}", subset)
@@ -200,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
             c = conditions(photo)
             print(f"  {photo.seed}: {row['card_iou']:.3f} {row['portrait_iou']:.3f} "
                   f"{row['upright']} {c}")
+    if args.decisions:
+        decision_table(args.decisions)
     if args.extras:
         shot_table(args.extras)
         damage_table(max(4, args.extras // 2))

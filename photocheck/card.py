@@ -127,6 +127,10 @@ class DetectionParams:
     ground_hue_deg: tuple[float, float]
     ground_saturation: tuple[float, float]
     ground_min_value: float
+    plain_background_rim: float
+    plain_background_max_spread: float
+    plain_background_min_delta: float
+    plain_background_spread_factor: float
     canny_sigma: float
     hough_lines: int
     hough_quads: int
@@ -145,6 +149,7 @@ class DetectionParams:
     layout_px_per_mm: float
     content_chromaticity: float
     content_brightness: float
+    content_min_contrast: float
     ground_smooth_mm: float
     expect_portrait: float
     expect_text: float
@@ -542,6 +547,7 @@ def _candidates(small: np.ndarray, cfg: CardConfig) -> Iterator[_Candidate]:
 
     sources = (
         ("colour", lambda: from_seg(_ground_quads(seg, det))),
+        ("colour", lambda: from_seg(_plain_background_quads(seg, det))),
         ("edges", lambda: _edge_quads(small, det)),
         ("edges", lambda: from_seg(_edge_quads(seg, det) + _line_quads(seg, det))),
         ("colour", lambda: from_seg(_colour_quads(seg, det))),
@@ -712,6 +718,34 @@ def _ground_quads(seg: np.ndarray, det: DetectionParams) -> list[np.ndarray]:
     opened = cv2.morphologyEx(mask, cv2.MORPH_OPEN,
                               cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
     return quads + _segment_quads(opened, det)
+
+
+def _plain_background_quads(seg: np.ndarray, det: DetectionParams) -> list[np.ndarray]:
+    """Four-sided outlines of what is not the background, when the background is plain (a
+    scanner lid, a bare table): its colour is fitted to the image's rim (a plane per channel:
+    even lighting or a linear gradient), and pixels unlike it by more than
+    ``plain_background_min_delta`` (or ``plain_background_spread_factor`` x the rim's own 90th
+    percentile residual) are foreground. A washed-out card on a white lid differs from it by
+    only 10-20 levels: too little for Canny's thresholds or the ground colour bounds, plenty
+    against a flat lid. Nothing when the rim is textured or cluttered (residual above
+    ``plain_background_max_spread``)."""
+    h, w = seg.shape[:2]
+    f = cv2.GaussianBlur(seg, (0, 0), 1.0).astype(np.float32)
+    band = max(2, int(round(det.plain_background_rim * min(h, w))))
+    rim = np.zeros((h, w), bool)
+    rim[:band], rim[-band:], rim[:, :band], rim[:, -band:] = True, True, True, True
+    yy, xx = np.nonzero(rim)
+    design = np.stack([np.ones(len(xx)), xx / w, yy / h], axis=1).astype(np.float32)
+    coeffs, *_ = np.linalg.lstsq(design, f[yy, xx], rcond=None)  # (3, 3): plane per channel
+    residual = np.linalg.norm(f[yy, xx] - design @ coeffs, axis=1)
+    spread = float(np.percentile(residual, 90))
+    if spread > det.plain_background_max_spread:
+        return []
+    gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
+    background = (coeffs[0] + coeffs[1] * (gx / w)[..., None] + coeffs[2] * (gy / h)[..., None])
+    distance = np.linalg.norm(f - background, axis=2)
+    threshold = max(det.plain_background_min_delta, det.plain_background_spread_factor * spread)
+    return _segment_quads((distance > threshold).astype(np.uint8), det)
 
 
 def _segment_quads(mask: np.ndarray, det: DetectionParams) -> list[np.ndarray]:
@@ -890,7 +924,10 @@ def _refine_side(rgb: np.ndarray, p0: np.ndarray, p1: np.ndarray, det: Detection
     inside = profile[rows, np.maximum(cols - reach, 0)]
     outside = profile[rows, np.minimum(cols + 1 + reach, M - 1)]
     d_in, d_out = _ground_distance(inside, ground, det), _ground_distance(outside, ground, det)
-    polar = (d_in < det.edge_max_ground_distance) & (d_in + det.edge_ground_margin < d_out)
+    # The margin shrinks with the outside's own distance below 1: a pale card on a white lid
+    # differs from it by less than the margin, but still by a clear share of that distance.
+    margin = det.edge_ground_margin * np.minimum(d_out, 1.0)
+    polar = (d_in < det.edge_max_ground_distance) & (d_in + margin < d_out)
     if not polar.any():
         return None, 0.0
     rows, cols, values = rows[polar], cols[polar], values[polar]
@@ -990,10 +1027,12 @@ def content_map(card_rgb: np.ndarray, px_per_mm: float, det: DetectionParams) ->
 
     A pixel is content when its chromaticity (r, g, b over their sum; unchanged by shadows and
     lighting) is at least ``content_chromaticity`` from the card ground's, or its brightness
-    differs from the ground's around it by ``content_brightness`` or more. The ground is the
-    median chromaticity of the card; its brightness is smoothed over ``ground_smooth_mm`` from
-    the pixels that look like ground (normalised convolution), so a shadow across the card is
-    not content.
+    differs from the ground's around it by ``content_brightness`` of the print's contrast. The
+    ground is the median chromaticity of the card; its brightness is smoothed over
+    ``ground_smooth_mm`` from the pixels that look like ground (normalised convolution), so a
+    shadow across the card is not content. The print's contrast is the ground's brightness
+    less that of the darkest print (2nd percentile), at least ``content_min_contrast`` of the
+    ground's: on a washed-out card the faded grey text still counts.
     """
     f = card_rgb.astype(np.float32) + 1.0
     total = f.sum(axis=2)
@@ -1005,10 +1044,12 @@ def content_map(card_rgb: np.ndarray, px_per_mm: float, det: DetectionParams) ->
     sigma = det.ground_smooth_mm * px_per_mm
     weight = cv2.GaussianBlur(ground.astype(np.float32), (0, 0), sigma)
     level = cv2.GaussianBlur(brightness * ground, (0, 0), sigma) / np.maximum(weight, 1e-3)
-    level = np.where(weight > 0.05, level, np.median(brightness[ground]) if ground.any()
-                     else np.median(brightness))
-    ratio = brightness / np.maximum(level, 1.0)
-    return (chroma_far >= det.content_chromaticity) | (np.abs(ratio - 1) >= det.content_brightness)
+    typical = float(np.median(brightness[ground]) if ground.any() else np.median(brightness))
+    level = np.where(weight > 0.05, level, typical)
+    darkest = float(np.percentile(brightness[::2, ::2], 2))
+    contrast = float(np.clip(typical - darkest, det.content_min_contrast * typical, typical))
+    far = np.abs(brightness - level) >= det.content_brightness * contrast
+    return (chroma_far >= det.content_chromaticity) | far
 
 
 def layout_template(layout: CardLayout, det: DetectionParams, px_per_mm: float) -> np.ndarray:
@@ -1279,30 +1320,38 @@ def measure_shot(card_rgb: np.ndarray, px_per_mm: float, portrait: BoxMM, *,
 
 @dataclass(frozen=True)
 class PhotoDamage:
-    """Raw damage measures on the rectified portrait area, each a share (0-1) of its area.
+    """Raw damage measures on the rectified portrait area, each a share (0-1) of its area,
+    and where the damage lies.
 
     glare_fraction: clipped, specular pixels (grey >= ``glare_level``) in blobs of at least
-        ``glare_min_area_mm2``: light reflected by the laminate. Also counts a clipped white
-        shirt or background (rare on KTP photos, whose backgrounds are red or blue); does not
-        see glare that only washes colours out without clipping.
+        ``glare_min_area_mm2``: light reflected by the laminate. Counts a clipped white shirt
+        or background, and the clipped bright skin of a washed-out or over-bright print, just
+        the same: it is evidence, and only :func:`damage_over_face` decides (by what it hides).
+        Does not see glare that only washes colours out without clipping.
     scratch_fraction: the area within ``scratch_reach_mm`` of thin (narrower than about
         ``2 x scratch_max_width_mm``), straight lines at least ``scratch_min_length_mm`` long,
         brighter or darker than their surroundings by ``scratch_min_contrast``. Also counts
         straight thin lines of the picture itself (a flag pole, a stripe, a collar edge);
         misses curved, short or faint scratches.
     peeled_fraction: flat (local std below ``peel_flat_std``), light (grey >=
-        ``peel_min_level``), colourless (chroma below ``peel_max_chroma``) areas of at least
-        ``peel_min_area_mm2``: peeled print showing the silver or white substrate. The photo's
-        own background colour (from its top ``peel_background_mm``) does not count, so a plain
-        light-grey background is not peeling; peeling in the colour of such a background is
-        missed (KTP photos have red or blue backgrounds; the light-grey sample portrait
-        does not), as is peeling that leaves coloured or textured residue. A flat white or
-        grey shirt, and the washed-out halo of a glare spot, count.
+        ``peel_min_level``) but not clipped, colourless (chroma below ``peel_max_chroma``) areas
+        of at least ``peel_min_area_mm2``: peeled print showing the silver or white substrate.
+        The photo's own background colour (from its top ``peel_background_mm``) does not count,
+        so a plain light-grey background is not peeling; peeling in the colour of such a
+        background is missed (KTP photos have red or blue backgrounds; the light-grey sample
+        portrait does not), as is peeling that leaves coloured or textured residue. A flat
+        white or grey shirt, and the washed-out halo of a glare spot, count.
+    glare, scratches, peeled: HxW bool masks on the portrait crop as given (its rim included,
+        never marked): the clipped blobs, the scratch lines themselves (their drawn width, not
+        the reach), the peeled areas.
     """
 
     glare_fraction: float
     scratch_fraction: float
     peeled_fraction: float
+    glare: np.ndarray | None = field(default=None, repr=False)
+    scratches: np.ndarray | None = field(default=None, repr=False)
+    peeled: np.ndarray | None = field(default=None, repr=False)
 
 
 def measure_damage(portrait_rgb: np.ndarray, px_per_mm: float,
@@ -1310,9 +1359,12 @@ def measure_damage(portrait_rgb: np.ndarray, px_per_mm: float,
     """Glare, scratches and peeling on the portrait crop (``PortraitBox.crop``) of a card
     rectified at ``px_per_mm``. See :class:`PhotoDamage` for what each share counts."""
     p = (config or default_config()).damage
+    full_shape = portrait_rgb.shape[:2]
     # The crop's outermost rim may hold a sliver of card ground: its edge is not damage.
     m = int(round(p.inset_mm * px_per_mm))
-    if m and min(portrait_rgb.shape[:2]) > 4 * m:
+    if not (m and min(full_shape) > 4 * m):
+        m = 0
+    if m:
         portrait_rgb = portrait_rgb[m:-m, m:-m]
     grey = cv2.cvtColor(portrait_rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
     area = grey.size
@@ -1327,12 +1379,16 @@ def measure_damage(portrait_rgb: np.ndarray, px_per_mm: float,
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
     reach = max(1, int(round(p.scratch_reach_mm * px_per_mm)))
     near = np.zeros(grey.shape, np.uint8)
+    lines = np.zeros(grey.shape, bool)
     for ridge in (cv2.morphologyEx(grey, cv2.MORPH_TOPHAT, disc),     # bright thin lines
                   cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, disc)):  # dark thin lines
-        for x0, y0, x1, y1 in _straight_segments(ridge >= p.scratch_min_contrast,
-                                                 p.scratch_min_length_mm * px_per_mm,
+        ridged = ridge >= p.scratch_min_contrast
+        drawn = np.zeros(grey.shape, np.uint8)
+        for x0, y0, x1, y1 in _straight_segments(ridged, p.scratch_min_length_mm * px_per_mm,
                                                  p.scratch_max_gap_mm * px_per_mm):
             cv2.line(near, (x0, y0), (x1, y1), 1, 2 * reach + 1)
+            cv2.line(drawn, (x0, y0), (x1, y1), 1, 2 * radius + 1)
+        lines |= ridged & (drawn > 0)
     scratch = float(np.count_nonzero(near) / area)
 
     window = max(3, int(round(p.peel_window_mm * px_per_mm)) | 1)
@@ -1340,8 +1396,9 @@ def measure_damage(portrait_rgb: np.ndarray, px_per_mm: float,
     var = cv2.blur(grey * grey, (window, window)) - mean * mean
     lab = cv2.cvtColor(portrait_rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
     chroma = cv2.magnitude(lab[..., 1] - 128.0, lab[..., 2] - 128.0)
+    # Clipped white is glare or over-bright skin, not the silver substrate.
     flat_grey = (var < p.peel_flat_std ** 2) & (grey >= p.peel_min_level) & (
-        chroma < p.peel_max_chroma)
+        grey < p.glare_level) & (chroma < p.peel_max_chroma)
     # The photo's own background (above the head: the top rows) is not peeling, even when it
     # is a plain light grey. Its colour is the median of the top strip's other pixels, unless
     # nearly all of the strip is flat grey (then the background is flat grey itself).
@@ -1351,8 +1408,67 @@ def measure_damage(portrait_rgb: np.ndarray, px_per_mm: float,
     background = np.median(other if len(other) >= 0.1 * len(top) else top, axis=0)
     flat_grey &= np.sqrt(((lab - background) ** 2).sum(axis=2)) >= p.peel_background_delta
     peeled = _large_components(flat_grey, p.peel_min_area_mm2 * mm2)
+
+    def full(mask: np.ndarray) -> np.ndarray:
+        out = np.zeros(full_shape, bool)
+        out[m:full_shape[0] - m, m:full_shape[1] - m] = mask
+        return out
+
     return PhotoDamage(glare_fraction=glare, scratch_fraction=scratch,
-                       peeled_fraction=float(peeled.sum() / area))
+                       peeled_fraction=float(peeled.sum() / area), glare=full(clipped),
+                       scratches=full(lines), peeled=full(peeled))
+
+
+@dataclass(frozen=True)
+class FaceDamage:
+    """How much of each facial feature the card's damage covers (shares 0-1 of each region).
+
+    eyes: the less covered eye (both eyes hidden: high). nose_mouth: the less covered of nose
+    and mouth. feature_max: the most covered of the four (one eye hidden). face: the share of
+    the face oval where the print has peeled (clipped pixels left out: on the face they are
+    glare or over-bright skin alike, judged by the features they hide). Thin scratches count
+    in none of them: they hide no feature, and the face's own visibility measures see them.
+    """
+
+    eyes: float
+    nose_mouth: float
+    feature_max: float
+    face: float
+
+
+def damage_over_face(damage: PhotoDamage, regions: Mapping[str, np.ndarray],
+                     to_crop: np.ndarray) -> FaceDamage | None:
+    """The damage of the photo area over the face's features, LABELS.md's way: an occluder
+    counts by what it hides, never by where the print is bright.
+
+    ``regions``: canonical-face masks (HxW bool) "right_eye", "left_eye", "nose", "mouth" and
+    "oval" (``context.CanonicalFace``); ``to_crop``: 2x3 affine matrix from canonical px to
+    px of the portrait crop the damage was measured on. None without the masks.
+    """
+    if damage.glare is None or damage.scratches is None or damage.peeled is None:
+        return None
+    size = next(iter(regions.values())).shape[::-1]
+    to_canonical = cv2.invertAffineTransform(np.asarray(to_crop, np.float64))
+
+    def warp(mask: np.ndarray) -> np.ndarray:
+        return cv2.warpAffine(mask.astype(np.uint8), to_canonical, size,
+                              flags=cv2.INTER_NEAREST, borderValue=0) > 0
+
+    # Thin scratches hide no feature (and the straight line between the lips reads as one):
+    # the face's own visibility measures judge them. Peeling and glare can hide a feature.
+    peeled = warp(damage.peeled)
+    hidden = peeled | warp(damage.glare)
+
+    def share(mask: np.ndarray, name: str) -> float:
+        region = regions[name]
+        count = int(region.sum())
+        return float((mask & region).sum() / count) if count else 0.0
+
+    features = {name: share(hidden, name) for name in ("right_eye", "left_eye", "nose",
+                                                       "mouth")}
+    return FaceDamage(eyes=min(features["right_eye"], features["left_eye"]),
+                      nose_mouth=min(features["nose"], features["mouth"]),
+                      feature_max=max(features.values()), face=share(peeled, "oval"))
 
 
 def _large_components(mask: np.ndarray, min_area_px: float) -> np.ndarray:

@@ -45,6 +45,10 @@ SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"
 #: Resolution the flat card is drawn at before it is photographed.
 CARD_PX_PER_MM = 12.0
 BACKGROUNDS = ("wood", "cloth", "plain", "paper", "blue_cloth")
+#: Light, plain surfaces a card is scanned or photographed on: a flatbed scanner's white lid, a
+#: light-grey lid or table. Not in :func:`random_shot`'s draw (the benchmark's photo set stays
+#: as it was); :func:`light_background_photo` uses them.
+LIGHT_BACKGROUNDS = ("white", "light_grey")
 
 # Placeholder fields of the left column (label, value): never real data.
 FIELDS = (
@@ -82,6 +86,15 @@ class CardDesign:
     scratches: number of scratches across the photo.
     peel: share (0-1) of the photo's area where the print has peeled off (silver substrate),
         starting from one corner of the photo.
+    damage_at: where the photo's damage lies: "anywhere" (glare anywhere on the middle of the
+        photo, peeling from a random corner), "eyes" (the glare blob, or the peeled patch,
+        over both eyes), "background" (glare in a top corner of the photo, above and beside
+        the head).
+    print_fade: 0-1, a washed-out print: the whole card's print (ground, text, photo) lifted
+        towards white and its contrast lowered (an old or sun-faded card, an over-bright scan).
+    skin_highlight: 0-1, bright skin in the printed photo: the lit skin (forehead, cheeks,
+        nose) brightened until its brightest parts clip, without glare; eyes, brows and lips
+        stay as they are.
     """
 
     portrait: str = "astronaut"
@@ -92,6 +105,15 @@ class CardDesign:
     glare_on_photo: float = 0.0
     scratches: int = 0
     peel: float = 0.0
+    damage_at: str = "anywhere"
+    print_fade: float = 0.0
+    skin_highlight: float = 0.0
+
+
+#: Where on the sample portraits (share of the photo box, x and y) the eyes lie: the centre of
+#: the two eyes and the half distance between them. Measured on the printed box (cover-fit).
+EYES_IN_PHOTO = {"astronaut": ((0.503, 0.387), 0.112), "grace_hopper": ((0.486, 0.404), 0.112)}
+DAMAGE_AT = ("anywhere", "eyes", "background")
 
 
 @dataclass(frozen=True)
@@ -246,21 +268,60 @@ def blurry_shot_photo(seed: int, blur_px: float = 4.0, **shot_overrides) -> Card
 
 
 def damaged_card_photo(seed: int, kind: str, *, portrait: str | None = None,
-                       **shot_overrides) -> CardPhoto:
+                       at: str = "anywhere", **shot_overrides) -> CardPhoto:
     """A sharp shot of a card whose photo area is damaged.
 
     kind: "glare" (a clipped glare blob on the photo's laminate), "scratches" (six thin
-    scratches across the photo), "peel" (print peeled off 35 % of the photo from a corner) or
-    "none" (the same card undamaged, for comparison). ``portrait`` picks the sample portrait
-    (default: drawn from the seed).
+    scratches across the photo), "peel" (print peeled off the photo from a corner) or "none"
+    (the same card undamaged, for comparison). ``portrait`` picks the sample portrait (default:
+    drawn from the seed). ``at`` (:data:`DAMAGE_AT`): "eyes" puts the glare blob over both eyes
+    and peels 55 % of the photo from a top corner (over the eyes); "background" puts a small
+    glare spot in a top corner and peels 8 % from a bottom corner (shoulders), both beside the
+    face; "anywhere": glare somewhere in the middle, 35 % peeled from any corner.
     """
+    if at not in DAMAGE_AT:
+        raise ValueError(f"at must be one of {DAMAGE_AT}, got {at!r}")
+    peel = {"eyes": 0.55, "background": 0.08}.get(at, 0.35)
     damage = {"glare": {"glare_on_photo": 1.0}, "scratches": {"scratches": 6},
-              "peel": {"peel": 0.35}, "none": {}}
+              "peel": {"peel": peel}, "none": {}}
     if kind not in damage:
         raise ValueError(f"kind must be one of {sorted(damage)}, got {kind!r}")
-    design = dict(damage[kind], **({} if portrait is None else {"portrait": portrait}))
+    design = dict(damage[kind], damage_at=at,
+                  **({} if portrait is None else {"portrait": portrait}))
     defaults = dict(tilt_deg=8.0, fill=0.85, blur_px=0.3, laminate_glare=0.0, shadow=0.0)
     return card_photo(seed, design=design, **{**defaults, **shot_overrides})
+
+
+def light_background_photo(seed: int, *, design: dict | None = None,
+                           **shot_overrides) -> CardPhoto:
+    """A clean card on a light surface: laid on a flatbed scanner (white or light-grey lid,
+    square to the frame, anywhere on the glass, filling 25-80 % of it) or photographed from
+    above on a white or light-grey table (tilt up to 15 deg), with the print washed out
+    (``print_fade`` 0.3-0.7) in half of them and bright, clipping skin (``skin_highlight``
+    0.4-0.8) in half of them. No damage: the card must never be judged ``card_damaged``.
+    ``design`` overrides design fields (e.g. a stronger fade)."""
+    rng = np.random.default_rng([seed, 3])
+    scanner = rng.uniform() < 0.5
+    # Up to fades and highlights that leave the face plainly visible to a person (a print
+    # faded past ~0.8 with bright skin loses the face: that card is eligible, not clean).
+    d = random_design(
+        rng, print_fade=float(rng.uniform(0.3, 0.7)) if rng.uniform() < 0.5 else 0.0,
+        skin_highlight=float(rng.uniform(0.4, 0.8)) if rng.uniform() < 0.5 else 0.0)
+    width, height = ((1240, 1754) if rng.uniform() < 0.5 else (1700, 1170)) if scanner else \
+        ((1200, 900), (1280, 960), (900, 1200))[int(rng.integers(3))]
+    s = Shot(
+        width=width, height=height, fill=float(rng.uniform(0.25, 0.8)),
+        tilt_deg=0.0 if scanner else float(rng.uniform(0, 15)),
+        tilt_axis_deg=float(rng.uniform(0, 180)),
+        rotation_deg=float(rng.uniform(-4, 4) + (180 if rng.uniform() < 0.2 else 0)),
+        focal=20.0 if scanner else float(rng.uniform(0.8, 1.3)),  # a scanner: no perspective
+        position=(float(rng.uniform()), float(rng.uniform())),
+        background=str(rng.choice(LIGHT_BACKGROUNDS)),
+        shadow=0.0 if scanner else float(rng.uniform(0, 0.3)),
+        light_gradient=0.0 if scanner else float(rng.uniform(0, 0.3)),
+        colour_cast=float(rng.uniform(0, 0.5)), blur_px=float(rng.uniform(0.2, 0.8)),
+        noise=float(rng.uniform(1, 3)), jpeg_quality=int(rng.integers(75, 96)))
+    return render(replace(d, **(design or {})), replace(s, **shot_overrides), seed=seed)
 
 
 def scan_photo(seed: int, margin_px: int = 0, **shot_overrides) -> CardPhoto:
@@ -323,6 +384,10 @@ def render_card(design: CardDesign, layout: CardLayout, rng: np.random.Generator
     card = _print_text(card, layout, px_per_mm, rng)
     photo_box = _photo_box(design, layout)
     card = _print_photo(card, design, photo_box, px_per_mm)
+    if design.print_fade > 0:
+        # Faded dyes: everything drifts towards the white of the card body.
+        fade = 0.75 * design.print_fade
+        card = card * (1 - fade) + np.float32(250.0 * fade)
     # The whole print is a little soft (dye sublimation / inkjet on PVC), not pixel-sharp.
     card = cv2.GaussianBlur(card, (0, 0), 0.05 * px_per_mm)
     card = _damage(card, design, photo_box, px_per_mm, rng)
@@ -455,10 +520,26 @@ def _print_photo(card: np.ndarray, design: CardDesign, box: BoxMM, ppm: float) -
     h, w = card.shape[:2]
     photo = cv2.warpAffine(src, matrix, (w, h), flags=cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_REPLICATE)
+    if design.skin_highlight > 0:
+        photo = _brighten_skin(photo, design.skin_highlight)
     if design.print_blur_mm > 0:
         photo = cv2.GaussianBlur(photo, (0, 0), design.print_blur_mm * ppm)
     cover = _box_coverage(box, ppm, (h, w))[..., None]
     return card * (1 - cover) + photo * cover
+
+
+def _brighten_skin(photo: np.ndarray, strength: float) -> np.ndarray:
+    """Lit skin brightened past white where it is already brightest: the skin-coloured pixels
+    (YCrCb bounds, softened), lifted by the square of how bright they are, so the highlights of
+    forehead, cheeks and nose clip (at full strength about a tenth of the photo) while eyes,
+    brows, lips and hair keep their tone. ``photo``: float32 RGB 0-255."""
+    ycc = cv2.cvtColor(np.clip(photo, 0, 255).astype(np.uint8), cv2.COLOR_RGB2YCrCb)
+    y, cr, cb = (ycc[..., k].astype(np.float32) for k in range(3))
+    skin = ((cr >= 133) & (cr <= 175) & (cb >= 77) & (cb <= 130)).astype(np.float32)
+    skin = cv2.GaussianBlur(skin, (0, 0), 1.5)
+    lit = np.clip((y - 110.0) / 100.0, 0, 1) ** 2
+    lift = (strength * skin * lit)[..., None]
+    return photo + lift * (290.0 - photo)  # past 255: clipped when the photo is taken
 
 
 def _box_coverage(box: BoxMM, ppm: float, shape: tuple[int, int]) -> np.ndarray:
@@ -485,7 +566,9 @@ def _damage(card: np.ndarray, design: CardDesign, box: BoxMM, ppm: float,
     """Glare on the photo's laminate, scratches across it, print peeled from a corner."""
     h, w = card.shape[:2]
     if design.peel > 0:
-        card = _peel(card, box, design.peel, ppm, rng)
+        # Over the eyes: from a top corner (0 TL, 1 TR); away from the face: a bottom corner.
+        corners = {"eyes": (0, 1), "background": (2, 3)}.get(design.damage_at, (0, 1, 2, 3))
+        card = _peel(card, box, design.peel, ppm, rng, corners)
     if design.scratches:
         rgb = np.clip(np.rint(card), 0, 255).astype(np.uint8)
         for _ in range(design.scratches):
@@ -510,11 +593,12 @@ def _damage(card: np.ndarray, design: CardDesign, box: BoxMM, ppm: float,
 
 
 def _peel(card: np.ndarray, box: BoxMM, share: float, ppm: float,
-          rng: np.random.Generator) -> np.ndarray:
-    """Print peeled off from one corner of the photo: a ragged triangle-like patch of silver
-    substrate covering ``share`` of the photo's area, with a thin darker rim."""
+          rng: np.random.Generator, corners: tuple[int, ...] = (0, 1, 2, 3)) -> np.ndarray:
+    """Print peeled off from one of ``corners`` of the photo (0 TL, 1 TR, 2 BR, 3 BL): a
+    ragged triangle-like patch of silver substrate covering ``share`` of the photo's area,
+    with a thin darker rim."""
     h, w = card.shape[:2]
-    corner = int(rng.integers(4))
+    corner = corners[int(rng.integers(len(corners)))]
     bx, by = box.x0 * ppm, box.y0 * ppm
     bw, bh = box.width * ppm, box.height * ppm
     # A right triangle with legs a*bw, a*bh covers a^2/2 of the box: a = sqrt(2 * share),
@@ -564,11 +648,25 @@ def _specular(design: CardDesign, shot: Shot, photo_box: BoxMM, shape: tuple[int
                                    rng.uniform(0, np.pi), shot.laminate_glare, 0.4))
     if design.glare_on_photo > 0:
         box = photo_box
-        cx = rng.uniform(box.x0 + 0.3 * box.width, box.x1 - 0.3 * box.width) * ppm
-        cy = rng.uniform(box.y0 + 0.25 * box.height, box.y1 - 0.35 * box.height) * ppm
-        r = rng.uniform(5.0, 7.5) * ppm
-        out = np.maximum(out, blob(cx, cy, r, r * rng.uniform(0.7, 1.0), rng.uniform(0, np.pi),
-                                   design.glare_on_photo, 0.5))
+        if design.damage_at == "eyes":
+            # Wide enough that its clipped core (half the radius) spans both eyes.
+            (ex, ey), half = EYES_IN_PHOTO[design.portrait]
+            cx, cy = (box.x0 + ex * box.width) * ppm, (box.y0 + ey * box.height) * ppm
+            r = (2.2 * half * box.width + rng.uniform(0.5, 1.5)) * ppm
+            shape = (r, r * rng.uniform(0.55, 0.7), rng.uniform(-0.15, 0.15))
+        elif design.damage_at == "background":
+            # A small spot in a top corner: above and beside the head, not on the face.
+            left = rng.uniform() < 0.5
+            cx = (box.x0 + (0.1 if left else 0.9) * box.width) * ppm
+            cy = (box.y0 + 0.1 * box.height) * ppm
+            r = rng.uniform(2.5, 3.5) * ppm
+            shape = (r, r * rng.uniform(0.7, 1.0), rng.uniform(0, np.pi))
+        else:
+            cx = rng.uniform(box.x0 + 0.3 * box.width, box.x1 - 0.3 * box.width) * ppm
+            cy = rng.uniform(box.y0 + 0.25 * box.height, box.y1 - 0.35 * box.height) * ppm
+            r = rng.uniform(5.0, 7.5) * ppm
+            shape = (r, r * rng.uniform(0.7, 1.0), rng.uniform(0, np.pi))
+        out = np.maximum(out, blob(cx, cy, *shape, design.glare_on_photo, 0.5))
     return out
 
 
@@ -710,11 +808,18 @@ def desk(kind: str, width: int, height: int, rng: np.random.Generator) -> np.nda
         base = np.array([rng.uniform(225, 245)] * 3, np.float32) + rng.uniform(-4, 4, 3)
         tone = 0.015 * _smooth_noise(shape, 40, rng) + 0.01 * _smooth_noise(shape, 2, rng)
         return np.clip(base * (1 + tone[..., None]), 0, 255).astype(np.float32)
+    if kind in LIGHT_BACKGROUNDS:
+        # A scanner lid or a light table: almost flat, white (near clipping) or light grey.
+        level = rng.uniform(238, 252) if kind == "white" else rng.uniform(195, 225)
+        base = np.float32(level) + rng.uniform(-3, 3, 3).astype(np.float32)
+        tone = 0.01 * _smooth_noise(shape, 200, rng) + 0.004 * _smooth_noise(shape, 2, rng)
+        return np.clip(base * (1 + tone[..., None]), 0, 255).astype(np.float32)
     if kind == "plain":
         base = rng.uniform(30, 230, 3).astype(np.float32)
         tone = 0.03 * _smooth_noise(shape, 150, rng) + 0.01 * _smooth_noise(shape, 3, rng)
         return np.clip(base * (1 + tone[..., None]), 0, 255).astype(np.float32)
-    raise ValueError(f"background must be one of {BACKGROUNDS}, got {kind!r}")
+    raise ValueError(f"background must be one of {BACKGROUNDS + LIGHT_BACKGROUNDS}, "
+                     f"got {kind!r}")
 
 
 def _place_things(scene: np.ndarray, shot: Shot, layout: CardLayout, homography: np.ndarray,

@@ -867,6 +867,14 @@ CARD_MEASURES: dict[str, tuple[str, str, str]] = {
                                                    "thin scratches"),
     "card_peeled_fraction": ("0-1", "lower", "share of the photo area peeled to the bare "
                                                   "substrate"),
+    "card_eyes_damaged": ("0-1", "lower", "share of the less covered eye under the card's "
+                                          "glare or peeling (both eyes hidden)"),
+    "card_nose_mouth_damaged": ("0-1", "lower", "share of the less covered of nose and mouth "
+                                                "under the card's damage"),
+    "card_feature_damaged_max": ("0-1", "lower", "share of the most covered eye, nose or mouth "
+                                                 "under the card's damage"),
+    "card_face_damaged": ("0-1", "lower", "share of the face oval where the card's print has "
+                                          "peeled"),
 }
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import __version__
-from .card import CardInspection, default_config, inspect_card
+from .card import CardInspection, damage_over_face, default_config, inspect_card
 from .context import Context, build_context
 from .detect import Face, FaceFinder, FaceFinderOptions
 from .errors import ErrorCode, PhotocheckError
@@ -46,14 +46,25 @@ class Inspection:
     scene: LoadedImage | None = field(default=None, repr=False)
 
 
-def card_measures(card: CardInspection) -> dict[str, float | None]:
-    """The card-mode measures (see :data:`photocheck.measures.CARD_MEASURES`)."""
+def card_measures(card: CardInspection, context: Context) -> dict[str, float | None]:
+    """The card-mode measures (see :data:`photocheck.measures.CARD_MEASURES`); those of the
+    damage over the face's features need the portrait's canonical face (None without it)."""
+    over = None
+    canonical = context.canonical
+    if canonical is not None:
+        # Canonical px -> working px of the portrait -> px of the crop the damage was read on.
+        over = damage_over_face(card.damage, {**canonical.regions, "oval": canonical.oval},
+                                canonical.to_image / context.scale)
     return {
         "card_text_blur_mm": card.shot.text_blur_mm,
         "card_portrait_blur_mm": card.shot.portrait_blur_mm,
         "card_glare_fraction": card.damage.glare_fraction,
         "card_scratch_fraction": card.damage.scratch_fraction,
         "card_peeled_fraction": card.damage.peeled_fraction,
+        "card_eyes_damaged": None if over is None else over.eyes,
+        "card_nose_mouth_damaged": None if over is None else over.nose_mouth,
+        "card_feature_damaged_max": None if over is None else over.feature_max,
+        "card_face_damaged": None if over is None else over.face,
     }
 
 
@@ -187,7 +198,7 @@ class Checker:
                 context.canonical.rgb, context.canonical.points))
         measures = measure_all(context, self.policy.measure_params, self.policy.measure_names)
         if card is not None:
-            measures.update(card_measures(card))
+            measures.update(card_measures(card, context))
         assessment = self.policy.assess(measures, has_face=context.face is not None,
                                         has_card=card is not None, request_reason=reason,
                                         birth_year=birth_year)

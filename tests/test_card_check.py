@@ -47,13 +47,40 @@ def test_a_blurry_shot_of_a_card_asks_for_a_retake(checker, seed):
     assert result.reasons == ()
 
 
-@pytest.mark.parametrize("kind", ["glare", "peel"])
-def test_damage_on_the_photo_area_is_a_visibility_problem(checker, kind):
-    result = checker.check(cardsynth.damaged_card_photo(0, kind).rgb)
+@pytest.mark.parametrize("seed", [0, 4])
+def test_glare_hiding_both_eyes_is_card_damage(checker, seed):
+    result = checker.check(cardsynth.damaged_card_photo(seed, "glare", at="eyes",
+                                                        portrait="grace_hopper").rgb)
     assert result.decision == Decision.ELIGIBLE
     assert Reason.CARD_DAMAGED in result.reasons
-    measure = {"glare": "card_glare_fraction", "peel": "card_peeled_fraction"}[kind]
-    assert any(f.measure == measure and f.outcome == "eligible" for f in result.findings)
+    assert any(f.measure == "card_eyes_damaged" and f.outcome == "eligible"
+               for f in result.findings)
+    assert result.measures["card_eyes_damaged"] > 0.5
+
+
+@pytest.mark.parametrize("kind", ["glare", "peel", "scratches"])
+def test_damage_beside_the_face_is_not_card_damage(checker, kind):
+    """LABELS.md: glare, peeling or scratches in the background hide nothing of the face."""
+    result = checker.check(cardsynth.damaged_card_photo(1, kind, at="background",
+                                                        portrait="grace_hopper").rgb)
+    assert result.card is not None
+    assert Reason.CARD_DAMAGED not in result.reasons
+    assert not any(f.reason == Reason.CARD_DAMAGED for f in result.findings)
+    assert result.measures["card_eyes_damaged"] < 0.3
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 5, 6, 8])
+def test_a_clean_washed_out_or_bright_skinned_card_is_not_card_damaged(checker, seed):
+    """Bright skin clips like glare, and used to count as laminate glare over the photo; only
+    damage that hides a feature counts now. (Other reasons are the face check's business.)"""
+    photo = cardsynth.light_background_photo(seed, design={"skin_highlight": 0.8,
+                                                            "print_fade": 0.5})
+    result = checker.check(photo.rgb)
+    assert result.card is not None, photo.conditions()
+    assert result.measures["card_glare_fraction"] > 0.0  # clipped skin is there ...
+    assert not any(f.reason == Reason.CARD_DAMAGED for f in result.findings)  # ... and hides
+    assert result.measures["card_eyes_damaged"] < 0.3  # no eye
+    assert result.measures["card_nose_mouth_damaged"] < 0.4
 
 
 def test_ordinary_photos_never_take_the_card_path(checker):
