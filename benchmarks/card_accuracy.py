@@ -66,7 +66,8 @@ def conditions(photo: cardsynth.CardPhoto) -> dict[str, str]:
         design = photo.design
         return {"kind": f"light {'scanner' if shot.tilt_deg == 0 else 'table'}",
                 "background": shot.background,
-                "print": ("faded" if design.print_fade else "crisp")
+                "print": ("faded 0.8-1.0" if design.print_fade >= 0.8 else "faded"
+                          if design.print_fade else "crisp")
                 + (", bright skin" if design.skin_highlight else "")}
     rot = (shot.rotation_deg + 180) % 360 - 180
     rotation = ("upright +-10" if abs(rot) <= 10 else "upside down +-10"
@@ -185,6 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--negatives", type=int, default=20, help="desks with no card")
     parser.add_argument("--light", type=int, default=60,
                         help="clean cards on light backgrounds (scanner lid, light table)")
+    parser.add_argument("--faded", type=int, default=30,
+                        help="light-background cards with the print faded 0.8-1.0 (detection "
+                             "only: so faded, the face itself may be lost)")
     parser.add_argument("--decisions", type=int, default=16,
                         help="cards per kind judged by Checker (0: skip)")
     parser.add_argument("--failures", type=Path, help="write failed photos (PNG) here")
@@ -203,11 +207,16 @@ def main(argv: list[str] | None = None) -> int:
     for i in range(args.light):
         photo = cardsynth.light_background_photo(50_000 + args.seed + i)
         rows.append((photo, evaluate(photo)))
+    for i in range(args.faded):
+        seed = 55_000 + args.seed + i
+        fade = float(np.random.default_rng([seed, 4]).uniform(0.8, 1.0))
+        photo = cardsynth.light_background_photo(seed, design={"print_fade": fade})
+        rows.append((photo, evaluate(photo)))
 
     photos = [r for p, r in rows if not p.shot.scan and p.shot.background not in
               cardsynth.LIGHT_BACKGROUNDS]
     print(f"card photos: {len(photos)} (tilt 0-{args.max_tilt:g} deg), scans: {args.scans}, "
-          f"light backgrounds: {args.light}")
+          f"light backgrounds: {args.light}, faded on light backgrounds: {args.faded}")
     print(f"{'':34s} {'n':>4s} {'found':>7s} {'crop ok':>8s} {'med card':>9s} "
           f"{'med crop':>9s}")
 
@@ -222,7 +231,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{crop_iou:9.3f}")
 
     line("all photos", photos)
-    line("all cards (photos, scans, light)", [r for _, r in rows])
+    line("all cards (photos, scans, light, faded)", [r for _, r in rows])
+    line("all light backgrounds", [r for p, r in rows
+                                   if p.shot.background in cardsynth.LIGHT_BACKGROUNDS])
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for photo, row in rows:
         for key, value in conditions(photo).items():

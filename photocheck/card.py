@@ -150,6 +150,7 @@ class DetectionParams:
     content_chromaticity: float
     content_brightness: float
     content_min_contrast: float
+    content_full_contrast: float
     ground_smooth_mm: float
     expect_portrait: float
     expect_text: float
@@ -1027,12 +1028,13 @@ def content_map(card_rgb: np.ndarray, px_per_mm: float, det: DetectionParams) ->
 
     A pixel is content when its chromaticity (r, g, b over their sum; unchanged by shadows and
     lighting) is at least ``content_chromaticity`` from the card ground's, or its brightness
-    differs from the ground's around it by ``content_brightness`` of the print's contrast. The
+    differs from the ground's around it by ``content_brightness`` of that brightness. The
     ground is the median chromaticity of the card; its brightness is smoothed over
     ``ground_smooth_mm`` from the pixels that look like ground (normalised convolution), so a
-    shadow across the card is not content. The print's contrast is the ground's brightness
-    less that of the darkest print (2nd percentile), at least ``content_min_contrast`` of the
-    ground's: on a washed-out card the faded grey text still counts.
+    shadow across the card is not content. On a washed-out card the share shrinks with the
+    print's contrast (1 - darkest print / ground, 2nd percentile) below
+    ``content_full_contrast``, to no less than ``content_min_contrast`` of it: faded grey
+    text still counts.
     """
     f = card_rgb.astype(np.float32) + 1.0
     total = f.sum(axis=2)
@@ -1047,8 +1049,10 @@ def content_map(card_rgb: np.ndarray, px_per_mm: float, det: DetectionParams) ->
     typical = float(np.median(brightness[ground]) if ground.any() else np.median(brightness))
     level = np.where(weight > 0.05, level, typical)
     darkest = float(np.percentile(brightness[::2, ::2], 2))
-    contrast = float(np.clip(typical - darkest, det.content_min_contrast * typical, typical))
-    far = np.abs(brightness - level) >= det.content_brightness * contrast
+    contrast = np.clip((typical - darkest) / max(typical, 1.0), det.content_min_contrast,
+                       det.content_full_contrast) / det.content_full_contrast
+    ratio = brightness / np.maximum(level, 1.0)
+    far = np.abs(ratio - 1) >= det.content_brightness * float(contrast)
     return (chroma_far >= det.content_chromaticity) | far
 
 
