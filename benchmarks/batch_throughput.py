@@ -45,7 +45,7 @@ def make_archive(path: Path, count: int) -> int:
     import cv2
     from matplotlib import cbook
 
-    from photocheck import degrade
+    from photocheck.evaluation.synth import degrade
     from photocheck.detect import FaceFinder
 
     with cbook.get_sample_data("grace_hopper.jpg") as handle:

@@ -3,15 +3,15 @@
     python benchmarks/card_accuracy.py [--n 400] [--seed 0] [--max-tilt 30] [--light 60]
                                        [--decisions 16] [--failures DIR]
 
-Each photo comes from ``photocheck.cardsynth.card_photo(seed + i)``: a KTP-el-like card with
-placeholder text and a public-domain sample portrait, on a desk (wood, cloth, plain, paper, blue
-cloth) among other things, tilted 0 to ``--max-tilt`` degrees out of the image plane in any
-direction, rotated anywhere in the plane, filling 30-95 % of the frame, with shadows, glare,
-uneven light, a colour cast, mild camera blur (sigma 0-1.2 px), noise and JPEG quality 60-95.
-Twenty flat scans (card edge to edge, or with a white margin) and twenty desks with no card are
-added, and ``--light`` clean cards on light backgrounds
-(``cardsynth.light_background_photo``: a scanner's white or light-grey lid, or a light table;
-washed-out prints and bright, clipping skin in half of them each).
+Each photo comes from ``photocheck.evaluation.synth.cards.card_photo(seed + i)``: a KTP-el-like card
+with placeholder text and a public-domain sample portrait, on a desk (wood, cloth, plain, paper,
+blue cloth) among other things, tilted 0 to ``--max-tilt`` degrees out of the image plane in any
+direction, rotated anywhere in the plane, filling 30-95 % of the frame, with shadows, glare, uneven
+light, a colour cast, mild camera blur (sigma 0-1.2 px), noise and JPEG quality 60-95. Twenty flat
+scans (card edge to edge, or with a white margin) and twenty desks with no card are added, and
+``--light`` clean cards on light backgrounds (``cardsynth.light_background_photo``: a scanner's
+white or light-grey lid, or a light table; washed-out prints and bright, clipping skin in half of
+them each).
 
 ``--decisions`` clean cards of each kind (a sharp shot of each sample portrait, and light
 backgrounds) and as many with glare over both eyes are judged by ``Checker``: a clean card
@@ -35,7 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-from photocheck import card, cardsynth
+from photocheck import card
+from photocheck.evaluation.synth import cards as cardsynth
 
 
 def evaluate(photo: cardsynth.CardPhoto) -> dict:

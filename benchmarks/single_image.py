@@ -29,7 +29,7 @@ from PIL import Image
 def make_portrait(path: Path) -> None:
     from matplotlib import cbook
 
-    from photocheck import degrade
+    from photocheck.evaluation.synth import degrade
     from photocheck.detect import FaceFinder
 
     with cbook.get_sample_data("grace_hopper.jpg") as handle:

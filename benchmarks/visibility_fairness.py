@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from photocheck import degrade
+from photocheck.evaluation.synth import degrade
 from photocheck.evaluation.score import wilson
 from photocheck.pipeline import Checker
 

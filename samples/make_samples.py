@@ -14,11 +14,11 @@ Sources (all public domain, shipped inside packages, so nothing personal is ever
   restrictions), and ``skimage.data.rocket()``: a Falcon 9 launch, by SpaceX (released into the
   public domain), for the no-face cases.
 
-Each portrait's face box is found with photocheck's own detector, the portrait is framed like a
-KTP photo with :func:`photocheck.degrade.normalise_portrait` (3:4, face box 50 % of the width,
-eyes 40 % from the top) and degraded with the functions of :mod:`photocheck.degrade`, following
-the labelled cases of LABELS.md. The expected outcome of every file is written to
-``expected.csv`` from the table below.
+Each portrait's face box is found with photocheck's own detector, the portrait is framed like a KTP
+photo with :func:`photocheck.evaluation.synth.degrade.normalise_portrait` (3:4, face box 50 % of the
+width, eyes 40 % from the top) and degraded with the functions of
+:mod:`photocheck.evaluation.synth.degrade`, following the labelled cases of LABELS.md. The expected
+outcome of every file is written to ``expected.csv`` from the table below.
 
 Deterministic: fixed seeds, fixed JPEG settings (quality 90, 4:2:0, no optimisation) and no
 timestamps, so running it twice gives byte-identical files (``--check`` verifies that the
@@ -44,8 +44,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from photocheck import degrade
-from photocheck.degrade import close_eyes
+from photocheck.evaluation.synth import degrade
+from photocheck.evaluation.synth.degrade import close_eyes
 from photocheck.detect import FaceFinder
 
 HERE = Path(__file__).resolve().parent

@@ -1,10 +1,10 @@
 """Shared fixtures: one checker and one face finder per session, KTP-framed test portraits.
 
 The test portrait is the public-domain photograph of Grace Hopper shipped with matplotlib
-(``matplotlib.cbook.get_sample_data("grace_hopper.jpg")``; US Navy photograph). It is framed
-like a KTP photo with :func:`photocheck.degrade.normalise_portrait` (3:4, face box 50 % of the
-width, eyes 40 % from the top) at the face width a test asks for, as ``LABELS.md`` describes.
-No image is written to the repository.
+(``matplotlib.cbook.get_sample_data("grace_hopper.jpg")``; US Navy photograph). It is framed like a
+KTP photo with :func:`photocheck.evaluation.synth.degrade.normalise_portrait` (3:4, face box 50 % of
+the width, eyes 40 % from the top) at the face width a test asks for, as ``LABELS.md`` describes. No
+image is written to the repository.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 import photocheck
-from photocheck import degrade
+from photocheck.evaluation.synth import degrade
 from photocheck.context import Context
 from photocheck.detect import Face, FaceFinder, FaceFinderOptions
 from photocheck.schema import Result

@@ -28,7 +28,8 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from photocheck import batch, degrade
+from photocheck import batch
+from photocheck.evaluation.synth import degrade
 from photocheck.batch import (COLUMNS, CSV_COLUMNS, BatchError, LocalEngine, collect_tasks,
                               judge_chunk, read_results, run_batch)
 from photocheck.cli import app

@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from photocheck import degrade
+from photocheck.evaluation.synth import degrade
 from photocheck.batch import BatchError, LocalEngine, collect_tasks, read_results, run_batch
 from photocheck.cli import app
 from photocheck.limits import Limits

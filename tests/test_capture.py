@@ -29,7 +29,7 @@ import pytest
 from typer.testing import CliRunner
 
 import photocheck
-from photocheck import degrade
+from photocheck.evaluation.synth import degrade
 from photocheck.cli import app
 from photocheck.detect import (EYE_MODEL, MESH_EYE_CORNERS, FaceFinder, FaceFinderOptions,
                                models_dir)

@@ -1,8 +1,8 @@
 """Card input: finding a KTP-el card, rectifying it, the portrait crop, shot and damage measures.
 
-Every card is generated at test time by ``photocheck.cardsynth`` (placeholder text, public-domain
-sample portraits); nothing is read from disk except ``samples/`` and, when present, the
-development portraits beside the checkout (``../shared/data/portraits``, never copied), which
+Every card is generated at test time by ``photocheck.evaluation.synth.cards`` (placeholder text,
+public-domain sample portraits); nothing is read from disk except ``samples/`` and, when present,
+the development portraits beside the checkout (``../shared/data/portraits``, never copied), which
 must not look like cards.
 """
 
@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from photocheck import card, cardsynth
+from photocheck import card
+from photocheck.evaluation.synth import cards as cardsynth
 from photocheck.load import IMAGE_SUFFIXES, load_image
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"

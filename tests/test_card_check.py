@@ -1,4 +1,5 @@
-"""Card mode end to end: Checker on synthetic photos of whole cards (photocheck.cardsynth).
+"""Card mode end to end: Checker on synthetic photos of whole cards
+(photocheck.evaluation.synth.cards).
 
 The card's own text tells a blurry printed photo (eligible) from a blurry shot (retake); the
 portrait path is untouched for ordinary photos.
@@ -12,7 +13,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from photocheck import Checker, Decision, ErrorCode, Reason, cardsynth
+from photocheck import Checker, Decision, ErrorCode, Reason
+from photocheck.evaluation.synth import cards as cardsynth
 from photocheck.annotate import annotate
 from photocheck.card import quad_iou
 from photocheck.cli import app

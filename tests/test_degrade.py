@@ -1,4 +1,4 @@
-"""Property tests for photocheck.degrade on synthetic images."""
+"""Property tests for photocheck.evaluation.synth.degrade on synthetic images."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from photocheck import degrade as d
+from photocheck.evaluation.synth import degrade as d
 
 
 # ------------------------------------------------------------------------------------ fixtures

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from photocheck import degrade
+from photocheck.evaluation.synth import degrade
 from photocheck.detect import (DETECTOR_MODEL, LANDMARK_MODEL, FaceFinder, FaceFinderOptions,
                                models_dir)
 

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-from photocheck import degrade
+from photocheck.evaluation.synth import degrade
 from photocheck.measures import (CORE_MEASURES, MEASURES, Spec, anomaly_map, edge_blur,
                                  fraction_at_or_above, laplacian_variance, masked_fraction,
                                  mean_level, measure_all, percentile_range,

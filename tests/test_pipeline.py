@@ -1,5 +1,5 @@
 """The pipeline end to end: inputs, errors, the one-call API, checker lifetime, and the decisions
-of LABELS.md on a KTP-framed portrait degraded with photocheck.degrade.
+of LABELS.md on a KTP-framed portrait degraded with photocheck.evaluation.synth.degrade.
 
 Each decision test prints the result's measures when it fails (``explain``): a failure here is
 a finding about the package's thresholds or measures, not a reason to loosen the assertion.
@@ -16,7 +16,8 @@ import pytest
 from PIL import Image
 
 import photocheck
-from photocheck import degrade, pipeline
+from photocheck import pipeline
+from photocheck.evaluation.synth import degrade
 from photocheck.errors import ErrorCode
 from photocheck.schema import Decision, Reason, RequestReason
 

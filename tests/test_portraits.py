@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 
 import photocheck
-from photocheck import degrade
+from photocheck.evaluation.synth import degrade
 from photocheck.schema import Decision, Reason
 
 PORTRAITS = Path(os.environ.get(

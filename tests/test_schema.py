@@ -21,7 +21,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 import photocheck
-from photocheck import degrade
+from photocheck.evaluation.synth import degrade
 from photocheck.errors import ErrorCode
 from photocheck.schema import (SCHEMA_VERSION, Decision, ErrorInfo, FaceInfo, Finding, PolicyRef,
                                Reason, RequestReason, Result, json_schema)

@@ -631,7 +631,7 @@ def test_bad_mode_year_or_card_fields_are_422(client, field, value):
 
 
 def test_a_photo_of_a_whole_card_is_judged_on_its_portrait(client):
-    from photocheck import cardsynth
+    from photocheck.evaluation.synth import cards as cardsynth
 
     buffer = io.BytesIO()
     Image.fromarray(cardsynth.blurry_print_photo(0).rgb).save(buffer, "JPEG", quality=92)

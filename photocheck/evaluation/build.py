@@ -1,10 +1,11 @@
 """Build a labelled evaluation set from a folder of portraits, following ``LABELS.md``.
 
 Every source portrait with a face is framed like a KTP photo
-(:func:`photocheck.degrade.normalise_portrait`: 3:4, face box 50 % of the width, eyes 40 % from
-the top) and degraded with the functions of :mod:`photocheck.degrade`; each output image gets the
-label that ``LABELS.md`` gives its degradation. Images without a face become ``eligible``
-(``face_not_visible``) as they are, and two flat KTP backgrounds (red and blue) are added.
+(:func:`photocheck.evaluation.synth.degrade.normalise_portrait`: 3:4, face box 50 % of the width,
+eyes 40 % from the top) and degraded with the functions of
+:mod:`photocheck.evaluation.synth.degrade`; each output image gets the label that ``LABELS.md``
+gives its degradation. Images without a face become ``eligible`` (``face_not_visible``) as they are,
+and two flat KTP backgrounds (red and blue) are added.
 
 Face widths and JPEG qualities
 ------------------------------
@@ -45,7 +46,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from photocheck import degrade
+from photocheck.evaluation.synth import degrade
 
 from . import occluders
 

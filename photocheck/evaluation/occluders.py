@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .. import degrade
+from .synth import degrade
 from ..context import FACE_OVAL, LIPS, NOSE, RIGHT_EYE, LEFT_EYE
 
 FEATURE_OUTLINES: dict[str, tuple[int, ...]] = {

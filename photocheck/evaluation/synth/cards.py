@@ -32,15 +32,15 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from ...card import BoxMM, CardLayout, default_config
 from . import degrade
-from .card import BoxMM, CardLayout, default_config
 
 #: Sample portraits (in ``samples/`` of the repository) that may be printed on a card.
 PORTRAITS = {
     "astronaut": "astronaut_clear.jpg",
     "grace_hopper": "grace_hopper_clear.jpg",
 }
-SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"
+SAMPLES_DIR = Path(__file__).resolve().parents[3] / "samples"
 
 #: Resolution the flat card is drawn at before it is photographed.
 CARD_PX_PER_MM = 12.0
