@@ -1345,16 +1345,14 @@ class PhotoDamage:
         background is missed (KTP photos have red or blue backgrounds; the light-grey sample
         portrait does not), as is peeling that leaves coloured or textured residue. A flat
         white or grey shirt, and the washed-out halo of a glare spot, count.
-    glare, scratches, peeled: HxW bool masks on the portrait crop as given (its rim included,
-        never marked): the clipped blobs, the scratch lines themselves (their drawn width, not
-        the reach), the peeled areas.
+    glare, peeled: HxW bool masks on the portrait crop as given (its rim included, never
+        marked): the clipped blobs and the peeled areas, for :func:`damage_over_face`.
     """
 
     glare_fraction: float
     scratch_fraction: float
     peeled_fraction: float
     glare: np.ndarray | None = field(default=None, repr=False)
-    scratches: np.ndarray | None = field(default=None, repr=False)
     peeled: np.ndarray | None = field(default=None, repr=False)
 
 
@@ -1366,8 +1364,7 @@ def measure_damage(portrait_rgb: np.ndarray, px_per_mm: float,
     full_shape = portrait_rgb.shape[:2]
     # The crop's outermost rim may hold a sliver of card ground: its edge is not damage.
     m = int(round(p.inset_mm * px_per_mm))
-    if not (m and min(full_shape) > 4 * m):
-        m = 0
+    m = m if min(full_shape) > 4 * m else 0
     if m:
         portrait_rgb = portrait_rgb[m:-m, m:-m]
     grey = cv2.cvtColor(portrait_rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
@@ -1383,16 +1380,12 @@ def measure_damage(portrait_rgb: np.ndarray, px_per_mm: float,
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
     reach = max(1, int(round(p.scratch_reach_mm * px_per_mm)))
     near = np.zeros(grey.shape, np.uint8)
-    lines = np.zeros(grey.shape, bool)
     for ridge in (cv2.morphologyEx(grey, cv2.MORPH_TOPHAT, disc),     # bright thin lines
                   cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, disc)):  # dark thin lines
-        ridged = ridge >= p.scratch_min_contrast
-        drawn = np.zeros(grey.shape, np.uint8)
-        for x0, y0, x1, y1 in _straight_segments(ridged, p.scratch_min_length_mm * px_per_mm,
+        for x0, y0, x1, y1 in _straight_segments(ridge >= p.scratch_min_contrast,
+                                                 p.scratch_min_length_mm * px_per_mm,
                                                  p.scratch_max_gap_mm * px_per_mm):
             cv2.line(near, (x0, y0), (x1, y1), 1, 2 * reach + 1)
-            cv2.line(drawn, (x0, y0), (x1, y1), 1, 2 * radius + 1)
-        lines |= ridged & (drawn > 0)
     scratch = float(np.count_nonzero(near) / area)
 
     window = max(3, int(round(p.peel_window_mm * px_per_mm)) | 1)
@@ -1420,7 +1413,7 @@ def measure_damage(portrait_rgb: np.ndarray, px_per_mm: float,
 
     return PhotoDamage(glare_fraction=glare, scratch_fraction=scratch,
                        peeled_fraction=float(peeled.sum() / area), glare=full(clipped),
-                       scratches=full(lines), peeled=full(peeled))
+                       peeled=full(peeled))
 
 
 @dataclass(frozen=True)
@@ -1449,7 +1442,7 @@ def damage_over_face(damage: PhotoDamage, regions: Mapping[str, np.ndarray],
     "oval" (``context.CanonicalFace``); ``to_crop``: 2x3 affine matrix from canonical px to
     px of the portrait crop the damage was measured on. None without the masks.
     """
-    if damage.glare is None or damage.scratches is None or damage.peeled is None:
+    if damage.glare is None or damage.peeled is None:
         return None
     size = next(iter(regions.values())).shape[::-1]
     to_canonical = cv2.invertAffineTransform(np.asarray(to_crop, np.float64))

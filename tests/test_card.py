@@ -284,8 +284,8 @@ def test_damage_measures_rise_on_damaged_cards(kind, measure):
 
 
 def test_damage_counts_by_the_features_it_hides():
-    """damage_over_face: glare or peeling over a feature's region counts, scratches and damage
-    elsewhere do not; the face share counts peeling only."""
+    """damage_over_face: glare or peeling over a feature's region counts, damage elsewhere
+    does not; the face share counts peeling only."""
     shape = (40, 30)
     regions = {name: np.zeros((20, 20), bool) for name in ("right_eye", "left_eye", "nose",
                                                             "mouth", "oval")}
@@ -295,16 +295,13 @@ def test_damage_counts_by_the_features_it_hides():
     to_crop = np.array([[1.0, 0.0, 5.0], [0.0, 1.0, 10.0]])  # canonical (x, y) -> crop + (5, 10)
     glare = np.zeros(shape, bool)
     glare[14:16, 7:21] = True  # over both eyes (canonical rows 4-5, columns 2-15)
-    scratches = np.ones(shape, bool)  # everywhere: ignored
-    damage = card.PhotoDamage(0.1, 1.0, 0.0, glare=glare, scratches=scratches,
-                              peeled=np.zeros(shape, bool))
+    damage = card.PhotoDamage(0.1, 0.0, 0.0, glare=glare, peeled=np.zeros(shape, bool))
     over = card.damage_over_face(damage, regions, to_crop)
     assert over.eyes == 1.0 and over.nose_mouth == 0.0 and over.feature_max == 1.0
     assert over.face == 0.0  # clipped pixels alone do not count for the face share
     peeled = np.zeros(shape, bool)
     peeled[18:22, 13:16] = True  # the nose only
     over = card.damage_over_face(card.PhotoDamage(0.0, 0.0, 0.1, glare=np.zeros(shape, bool),
-                                                  scratches=np.zeros(shape, bool),
                                                   peeled=peeled), regions, to_crop)
     assert (over.eyes, over.nose_mouth, over.feature_max) == (0.0, 0.0, 1.0)
     assert over.face == pytest.approx(12 / regions["oval"].sum())
