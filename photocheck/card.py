@@ -132,6 +132,7 @@ class DetectionParams:
     plain_background_min_delta: float
     plain_background_spread_factor: float
     canny_sigma: float
+    canny_min_high: float
     hough_lines: int
     hough_quads: int
     approx_epsilon: float
@@ -665,7 +666,7 @@ def _canny(rgb: np.ndarray, det: DetectionParams) -> np.ndarray:
         if not moving.size:
             continue
         # A desk's texture raises the typical gradient, and with it both thresholds.
-        high = max(4.0 * float(np.median(moving)), 40.0)
+        high = max(4.0 * float(np.median(moving)), det.canny_min_high)
         edges |= cv2.Canny(blurred, high * (1 - det.canny_sigma) / 2, high, L2gradient=True)
     return edges
 

@@ -128,7 +128,7 @@ class Shot:
     rotation_deg: in-plane rotation of the card, counter-clockwise on screen; 180 = upside down.
     focal: focal length as a multiple of the frame's longer side (phone main camera ~0.8-1.2).
     position: where the card's box sits in the free room of the frame, 0-1 in x and y.
-    background: one of :data:`BACKGROUNDS`.
+    background: one of :data:`BACKGROUNDS` or :data:`LIGHT_BACKGROUNDS`.
     distractors: number of other things on the desk.
     business_card: also put a plain white card of ID-1 size on the desk (a hard negative).
     shadow: 0-1 darkening of a soft cast shadow (a hand or phone) across part of the frame.
