@@ -173,3 +173,14 @@ def test_replacement_result_reports_every_feature(checker):
     for name in ("eyes_covered", "nose_mouth_covered", "features_covered",
                  "feature_covered_max", *(f"{f}_covered" for f in FEATURES)):
         assert result.measures[name] is not None, name
+
+
+def test_a_model_for_another_descriptor_is_refused_at_load(tmp_path):
+    from photocheck.visibility import LogisticModel, save_model
+
+    wrong = LogisticModel(mean=np.zeros(3, np.float32), scale=np.ones(3, np.float32),
+                          weights=np.zeros(3, np.float32), bias=0.0)
+    path = tmp_path / "wrong.npz"
+    save_model(path, {"eye": wrong, "nose": wrong, "mouth": wrong}, {})
+    with pytest.raises(ValueError, match="retrain"):
+        VisibilityModel.load(path)
