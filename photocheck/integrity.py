@@ -1,0 +1,258 @@
+"""Strict checks of encoded image data: damage the decoder would silently paper over.
+
+Pillow keeps libjpeg's warnings to itself: a JPEG cut in half with an end-of-image marker appended
+decodes without complaint, the missing rows flat grey; a JPEG whose header claims another size, or
+whose entropy-coded data has been scrambled, decodes into something with magenta blocks where the
+nose was. A verdict on such pixels is a verdict on the damage. So before :mod:`photocheck.load`
+decodes pixels with Pillow it runs the data through a strict decoder here, and damage becomes a
+:class:`~photocheck.errors.PhotocheckError` (``truncated`` or ``corrupt``) instead of a photo.
+
+* **JPEG** (and the first picture of an MPO): decoded once more by libjpeg-turbo through
+  ``simplejpeg`` in strict mode, which turns the first libjpeg *warning* into an error. Each
+  warning kind is classified by :func:`classify_jpeg_warning`. One kind is harmless and common in
+  old scanner archives: *extraneous bytes before a marker*. Between header segments (before the
+  scan, or between the scans of a progressive file) such bytes are cut out by a marker walk and the
+  cleaned data is checked again. After the scan data, before the end marker, only padding is
+  tolerated (see :data:`TOLERATED_PADDING_BYTES_AFTER_SCAN`); more means the scan ended before its
+  data did: the header claims a smaller picture than was coded, or the data lost its
+  synchronisation, and it is refused as ``corrupt``.
+* **PNG**: every chunk's CRC-32 up to ``IEND`` (Pillow checks only the header chunks'; a flipped
+  byte in the compressed pixel data often inflates without error).
+* WebP, BMP, TIFF and GIF carry no checksum over their pixel data; Pillow already refuses the
+  truncations and broken streams their decoders report (tested in ``tests/test_load.py``).
+
+Pure functions over ``bytes``; the decoder's output is thrown away.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass
+from enum import Enum
+
+import simplejpeg
+
+from photocheck.errors import ErrorCode, PhotocheckError
+
+#: Bytes after the end of the scan data, before the end marker, still taken as encoder padding
+#: (libjpeg warns "N extraneous bytes before marker 0xd9"): up to
+#: ``TOLERATED_STRAY_BYTES_AFTER_SCAN`` bytes of any value, or up to
+#: ``TOLERATED_PADDING_BYTES_AFTER_SCAN`` bytes all of one value (zero or fill padding). Left-over
+#: scan data is neither: a header claiming a smaller picture leaves thousands of bytes, a scan that
+#: lost its synchronisation typically ten to a few hundred of varied value.
+TOLERATED_STRAY_BYTES_AFTER_SCAN = 2
+TOLERATED_PADDING_BYTES_AFTER_SCAN = 16
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_EXTRANEOUS = re.compile(r"(\d+) extraneous bytes before marker 0x([0-9a-fA-F]{2})")
+_SOI, _EOI, _SOS, _TEM = 0xD8, 0xD9, 0xDA, 0x01
+_RESTART_MARKERS = range(0xD0, 0xD8)
+# simplejpeg converts to one of these; CMYK/YCCK files only convert to CMYK.
+_CHECK_COLOURSPACE = {"CMYK": "CMYK", "YCCK": "CMYK"}
+
+
+class JpegWarning(str, Enum):
+    """Kinds of libjpeg warnings (and errors), as classified for :func:`check_jpeg`."""
+
+    PREMATURE_END = "premature_end"  # the scan data stops before the picture is complete
+    EXTRANEOUS_BYTES = "extraneous_bytes"  # bytes libjpeg skipped to find the next marker
+    CORRUPT_DATA = "corrupt_data"  # bad Huffman code, wrong restart marker, ...
+    BAD_STRUCTURE = "bad_structure"  # invalid file structure, bogus marker or table
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class JpegFinding:
+    """What a strict JPEG decode reported, and what the check did with it."""
+
+    kind: JpegWarning
+    message: str  # libjpeg's text, e.g. "Corrupt JPEG data: 2 extraneous bytes before marker 0xd9"
+    tolerated: bool
+
+
+def classify_jpeg_warning(message: str) -> JpegWarning:
+    """Map libjpeg's message text onto a :class:`JpegWarning` kind."""
+    text = message.lower()
+    if "extraneous bytes before marker" in text:
+        return JpegWarning.EXTRANEOUS_BYTES
+    if "premature end" in text:
+        return JpegWarning.PREMATURE_END
+    if text.startswith("corrupt jpeg data"):
+        return JpegWarning.CORRUPT_DATA
+    if any(word in text for word in ("invalid jpeg", "bogus", "unsupported marker", "huffman",
+                                     "quantization table", "marker", "sampling factors")):
+        return JpegWarning.BAD_STRUCTURE
+    return JpegWarning.OTHER
+
+
+def check_jpeg(data: bytes) -> list[JpegFinding]:
+    """Decode ``data`` strictly; raise ``truncated``/``corrupt`` on damage, else list what was
+    tolerated (empty for a clean file).
+
+    Raises :class:`PhotocheckError` (codes ``truncated`` or ``corrupt``) and nothing else.
+    """
+    findings: list[JpegFinding] = []
+    cleaned, removed, scan_end = _walk_markers(data)
+    if removed:
+        findings.append(JpegFinding(JpegWarning.EXTRANEOUS_BYTES,
+                                    f"{removed} extraneous bytes between header segments", True))
+    message = _strict_decode_message(cleaned)
+    if message is None:
+        return findings
+    kind = classify_jpeg_warning(message)
+    if kind is JpegWarning.EXTRANEOUS_BYTES and _is_padding_before_end(message, cleaned,
+                                                                        scan_end):
+        findings.append(JpegFinding(kind, message, True))
+        return findings
+    if kind is JpegWarning.PREMATURE_END:
+        raise PhotocheckError(
+            ErrorCode.TRUNCATED,
+            "the JPEG image is truncated: its data ends before the whole picture is decoded "
+            f"(cut short, or the header claims a larger picture) ({message})",
+        )
+    raise PhotocheckError(
+        ErrorCode.CORRUPT, f"the JPEG image is damaged and cannot be decoded reliably ({message})"
+    )
+
+
+def _strict_decode_message(data: bytes) -> str | None:
+    """libjpeg's first warning or error for ``data``, or None when it decodes cleanly."""
+    try:
+        colourspace = simplejpeg.decode_jpeg_header(data)[2]
+        # Entropy decoding (where damage shows) is done in full at any output scale; grey output
+        # at 1/8 scale skips most of the rest.
+        simplejpeg.decode_jpeg(data, colorspace=_CHECK_COLOURSPACE.get(colourspace, "GRAY"),
+                               min_factor=8, strict=True)
+    except (ValueError, RuntimeError) as exc:
+        text = str(exc).strip()
+        # libjpeg's messages are fixed templates; anything else is not echoed to users.
+        return text if text.isprintable() and 0 < len(text) <= 120 else type(exc).__name__
+    return None
+
+
+def _is_padding_before_end(message: str, data: bytes, scan_end: int | None) -> bool:
+    """Padding skipped before the end marker, the whole picture having decoded without warning.
+
+    ``scan_end`` is the index of the marker that ends the last scan in ``data``; the skipped bytes
+    are the last ones before it (libjpeg does not count ``0xFF`` fill bytes).
+    """
+    match = _EXTRANEOUS.search(message)
+    if match is None or int(match.group(2), 16) != _EOI or scan_end is None:
+        return False
+    count = int(match.group(1))
+    if count <= TOLERATED_STRAY_BYTES_AFTER_SCAN:
+        return True
+    skipped = data[:scan_end].rstrip(b"\xff")[-count:]
+    return count <= TOLERATED_PADDING_BYTES_AFTER_SCAN and len(set(skipped)) == 1
+
+
+def strip_bytes_between_segments(data: bytes) -> tuple[bytes, int]:
+    """Remove stray bytes between JPEG header segments; return the data and how many went."""
+    cleaned, removed, _ = _walk_markers(data)
+    return cleaned, removed
+
+
+def _walk_markers(data: bytes) -> tuple[bytes, int, int | None]:
+    """Strip stray bytes between header segments (see :func:`strip_bytes_between_segments`).
+
+    Returns the cleaned data, the number of bytes removed and the index in the cleaned data of
+    the marker that ends the last scan walked (None when no scan was found).
+
+    Walks the markers from SOI: a segment with a length is skipped by its length, the entropy-coded
+    data after SOS up to the next marker that is not a restart marker or a stuffed ``0xFF00``. Any
+    byte where a marker should start is stray (libjpeg skips it with an "extraneous bytes" warning).
+    Bytes after the scan data cannot be told apart from it by a walk, so they stay. The walk stops
+    at EOI or where the data ends; what it cannot parse is left for the decoder to report.
+    """
+    size = len(data)
+    if data[:2] != b"\xff\xd8":
+        return data, 0, None
+    kept: list[bytes] = [data[:2]]
+    removed = 0
+    kept_size = 2  # bytes in ``kept``: where the next kept byte lands in the cleaned data
+    scan_end = None
+    pos = 2
+    while pos < size:
+        start = pos
+        while pos < size and data[pos] != 0xFF:
+            pos += 1
+        if pos > start:
+            removed += pos - start
+        fill_start = pos
+        while pos + 1 < size and data[pos + 1] == 0xFF:  # fill bytes before a marker: kept
+            pos += 1
+        kept.append(data[fill_start:pos])
+        kept_size += pos - fill_start
+        if pos + 1 >= size:
+            kept.append(data[pos:])
+            break
+        marker = data[pos + 1]
+        if marker == _EOI or marker == _SOI or marker == _TEM or marker in _RESTART_MARKERS:
+            kept.append(data[pos:pos + 2])
+            kept_size += 2
+            pos += 2
+            if marker == _EOI:
+                kept.append(data[pos:])  # after EOI (e.g. the other pictures of an MPO)
+                break
+            continue
+        if pos + 4 > size:
+            kept.append(data[pos:])
+            break
+        end = pos + 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
+        if marker == _SOS:
+            end = _end_of_scan(data, min(end, size))
+            scan_end = kept_size + (end - pos)
+        kept.append(data[pos:end])
+        kept_size += end - pos
+        pos = end
+    if not removed:
+        return data, 0, scan_end
+    return b"".join(kept), removed, scan_end
+
+
+def _end_of_scan(data: bytes, pos: int) -> int:
+    """Index of the marker that ends the entropy-coded data starting at ``pos`` (or len(data))."""
+    size = len(data)
+    while True:
+        pos = data.find(b"\xff", pos)
+        if pos < 0 or pos + 1 >= size:
+            return size
+        following = data[pos + 1]
+        if following == 0x00 or following in _RESTART_MARKERS:
+            pos += 2
+        elif following == 0xFF:
+            pos += 1
+        else:
+            return pos
+
+
+def check_png(data: bytes) -> None:
+    """Verify the CRC-32 of every PNG chunk up to IEND.
+
+    Raises :class:`PhotocheckError`: ``truncated`` when the data ends before IEND, ``corrupt`` on a
+    CRC mismatch. Data after IEND is ignored (as decoders do).
+    """
+    if not data.startswith(_PNG_SIGNATURE):
+        return
+    pos, size = len(_PNG_SIGNATURE), len(data)
+    while True:
+        if pos + 12 > size:
+            raise PhotocheckError(ErrorCode.TRUNCATED,
+                                  "the PNG image is truncated: the data ends before its end chunk")
+        length = int.from_bytes(data[pos:pos + 4], "big")
+        chunk_type = data[pos + 4:pos + 8]
+        end = pos + 8 + length
+        if end + 4 > size:
+            raise PhotocheckError(ErrorCode.TRUNCATED,
+                                  "the PNG image is truncated: the data ends inside a chunk")
+        stored = int.from_bytes(data[end:end + 4], "big")
+        if zlib.crc32(data[pos + 4:end]) != stored:
+            name = chunk_type.decode("latin-1") if chunk_type.isalpha() else "?"
+            raise PhotocheckError(
+                ErrorCode.CORRUPT,
+                f"the PNG image is damaged: the checksum of its {name} chunk does not match",
+            )
+        if chunk_type == b"IEND":
+            return
+        pos = end + 4
