@@ -90,19 +90,27 @@ def check_jpeg(data: bytes) -> list[JpegFinding]:
     """Decode ``data`` strictly; raise ``truncated``/``corrupt`` on damage, else list what was
     tolerated (empty for a clean file).
 
+    Stray bytes between header segments are cut out only where libjpeg and the marker walk agree
+    on them (same count, before the same marker): a damaged segment length would make the walk
+    see "stray" bytes inside real segments, and cutting those could hide the damage.
+
     Raises :class:`PhotocheckError` (codes ``truncated`` or ``corrupt``) and nothing else.
     """
     findings: list[JpegFinding] = []
-    cleaned, removed, scan_end = _walk_markers(data)
-    if removed:
-        findings.append(JpegFinding(JpegWarning.EXTRANEOUS_BYTES,
-                                    f"{removed} extraneous bytes between header segments", True))
-    message = _strict_decode_message(cleaned)
+    message = _strict_decode_message(data)
+    if message is not None and classify_jpeg_warning(message) is JpegWarning.EXTRANEOUS_BYTES:
+        cleaned, stray_runs, _ = _walk_markers(data)
+        if stray_runs and stray_runs[0] == _extraneous(message):
+            removed = sum(count for count, _ in stray_runs)
+            findings.append(JpegFinding(
+                JpegWarning.EXTRANEOUS_BYTES,
+                f"{removed} extraneous bytes between header segments (cut out)", True))
+            data = cleaned
+            message = _strict_decode_message(data)
     if message is None:
         return findings
     kind = classify_jpeg_warning(message)
-    if kind is JpegWarning.EXTRANEOUS_BYTES and _is_padding_before_end(message, cleaned,
-                                                                        scan_end):
+    if kind is JpegWarning.EXTRANEOUS_BYTES and _is_padding_before_end(message, data):
         findings.append(JpegFinding(kind, message, True))
         return findings
     if kind is JpegWarning.PREMATURE_END:
@@ -131,84 +139,95 @@ def _strict_decode_message(data: bytes) -> str | None:
     return None
 
 
-def _is_padding_before_end(message: str, data: bytes, scan_end: int | None) -> bool:
+def _extraneous(message: str) -> tuple[int, int] | None:
+    """(byte count, marker) of an "N extraneous bytes before marker 0xXX" message."""
+    match = _EXTRANEOUS.search(message)
+    return None if match is None else (int(match.group(1)), int(match.group(2), 16))
+
+
+def _is_padding_before_end(message: str, data: bytes) -> bool:
     """Padding skipped before the end marker, the whole picture having decoded without warning.
 
-    ``scan_end`` is the index of the marker that ends the last scan in ``data``; the skipped bytes
-    are the last ones before it (libjpeg does not count ``0xFF`` fill bytes).
+    The skipped bytes are the last ones of the last scan (libjpeg does not count ``0xFF`` fill
+    bytes).
     """
-    match = _EXTRANEOUS.search(message)
-    if match is None or int(match.group(2), 16) != _EOI or scan_end is None:
+    stray = _extraneous(message)
+    if stray is None or stray[1] != _EOI:
         return False
-    count = int(match.group(1))
+    count = stray[0]
     if count <= TOLERATED_STRAY_BYTES_AFTER_SCAN:
         return True
-    skipped = data[:scan_end].rstrip(b"\xff")[-count:]
-    return count <= TOLERATED_PADDING_BYTES_AFTER_SCAN and len(set(skipped)) == 1
+    scan_end = _walk_markers(data)[2]
+    if scan_end is None or count > TOLERATED_PADDING_BYTES_AFTER_SCAN:
+        return False
+    return len(set(data[:scan_end].rstrip(b"\xff")[-count:])) == 1
 
 
 def strip_bytes_between_segments(data: bytes) -> tuple[bytes, int]:
     """Remove stray bytes between JPEG header segments; return the data and how many went."""
-    cleaned, removed, _ = _walk_markers(data)
-    return cleaned, removed
+    cleaned, stray_runs, _ = _walk_markers(data)
+    return cleaned, sum(count for count, _ in stray_runs)
 
 
-def _walk_markers(data: bytes) -> tuple[bytes, int, int | None]:
-    """Strip stray bytes between header segments (see :func:`strip_bytes_between_segments`).
+def _walk_markers(data: bytes) -> tuple[bytes, list[tuple[int, int]], int | None]:
+    """Walk the JPEG markers from SOI, cutting out stray bytes between segments.
 
-    Returns the cleaned data, the number of bytes removed and the index in the cleaned data of
-    the marker that ends the last scan walked (None when no scan was found).
+    A segment with a length is skipped by its length, the entropy-coded data after SOS up to the
+    next marker that is not a restart marker or a stuffed ``0xFF00``. Bytes where a marker should
+    start are stray (libjpeg skips them with an "N extraneous bytes before marker" warning).
+    Bytes after scan data cannot be told apart from it by a walk, so they stay. The walk stops at
+    EOI or where the data ends; what it cannot parse is left for the decoder to report.
 
-    Walks the markers from SOI: a segment with a length is skipped by its length, the entropy-coded
-    data after SOS up to the next marker that is not a restart marker or a stuffed ``0xFF00``. Any
-    byte where a marker should start is stray (libjpeg skips it with an "extraneous bytes" warning).
-    Bytes after the scan data cannot be told apart from it by a walk, so they stay. The walk stops
-    at EOI or where the data ends; what it cannot parse is left for the decoder to report.
+    Returns the cleaned data, the stray runs as (byte count, marker that follows) in order, and
+    the index in the cleaned data of the marker that ends the last scan (None if no scan).
     """
     size = len(data)
     if data[:2] != b"\xff\xd8":
-        return data, 0, None
+        return data, [], None
     kept: list[bytes] = [data[:2]]
-    removed = 0
+    stray_runs: list[tuple[int, int]] = []
     kept_size = 2  # bytes in ``kept``: where the next kept byte lands in the cleaned data
     scan_end = None
     pos = 2
     while pos < size:
         start = pos
-        while pos < size and data[pos] != 0xFF:
-            pos += 1
-        if pos > start:
-            removed += pos - start
+        while True:  # as libjpeg's next_marker: skip to 0xFF; 0xFF00 is stray too
+            while pos < size and data[pos] != 0xFF:
+                pos += 1
+            if pos + 1 < size and data[pos + 1] == 0x00:
+                pos += 2
+                continue
+            break
         fill_start = pos
         while pos + 1 < size and data[pos + 1] == 0xFF:  # fill bytes before a marker: kept
             pos += 1
-        kept.append(data[fill_start:pos])
-        kept_size += pos - fill_start
         if pos + 1 >= size:
-            kept.append(data[pos:])
+            kept.append(data[start:])
             break
         marker = data[pos + 1]
-        if marker == _EOI or marker == _SOI or marker == _TEM or marker in _RESTART_MARKERS:
-            kept.append(data[pos:pos + 2])
-            kept_size += 2
-            pos += 2
-            if marker == _EOI:
-                kept.append(data[pos:])  # after EOI (e.g. the other pictures of an MPO)
-                break
-            continue
-        if pos + 4 > size:
+        if fill_start > start:
+            stray_runs.append((fill_start - start, marker))
+        kept.append(data[fill_start:pos])
+        kept_size += pos - fill_start
+        if marker in (_EOI, _SOI, _TEM) or marker in _RESTART_MARKERS:
+            end = pos + 2
+        elif pos + 4 > size:
             kept.append(data[pos:])
             break
-        end = pos + 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
-        if marker == _SOS:
-            end = _end_of_scan(data, min(end, size))
-            scan_end = kept_size + (end - pos)
+        else:
+            end = min(pos + 2 + int.from_bytes(data[pos + 2:pos + 4], "big"), size)
+            if marker == _SOS:
+                end = _end_of_scan(data, end)
+                scan_end = kept_size + (end - pos)
         kept.append(data[pos:end])
         kept_size += end - pos
         pos = end
-    if not removed:
-        return data, 0, scan_end
-    return b"".join(kept), removed, scan_end
+        if marker == _EOI:
+            kept.append(data[pos:])  # after EOI (e.g. the other pictures of an MPO)
+            break
+    if not stray_runs:
+        return data, [], scan_end
+    return b"".join(kept), stray_runs, scan_end
 
 
 def _end_of_scan(data: bytes, pos: int) -> int:
