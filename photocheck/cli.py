@@ -320,6 +320,7 @@ from .service.settings import (API_KEY_ENV, DEFAULT_HOST, DEFAULT_MAX_PIXELS,  #
 
 @app.command("serve")
 def serve_command(
+    ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on. Anything but loopback "
                                            "needs --api-key (or --allow-unauthenticated).")
                     ] = DEFAULT_HOST,
@@ -327,7 +328,11 @@ def serve_command(
     api_key: Annotated[Optional[str], typer.Option(
         envvar=API_KEY_ENV, show_default=False,
         help="Require this key in the X-API-Key header of /v1/check and /v1/policy "
-             "(the page asks for it).")] = None,
+             "(the page asks for it). On the command line it shows in the process list: "
+             "prefer --api-key-file or the environment variable.")] = None,
+    api_key_file: Annotated[Optional[Path], typer.Option(
+        dir_okay=False, metavar="PATH", show_default=False,
+        help="Read the API key from this file (e.g. mode 600).")] = None,
     allow_unauthenticated: Annotated[bool, typer.Option(
         "--allow-unauthenticated",
         help="Serve a non-loopback --host without an API key (a closed network only).")
@@ -356,7 +361,14 @@ def serve_command(
     from .service import ServiceSettings, serve  # FastAPI and uvicorn only when serving
 
     _load_policy(policy)  # a bad policy is a usage error, before anything starts
-    options = dict(host=host, port=port, api_key=api_key, policy=policy,
+    source = ctx.get_parameter_source("api_key")
+    if api_key is not None and getattr(source, "name", "") == "COMMANDLINE":
+        err.print(Text("WARNING: --api-key shows the key to every user of this machine (ps); "
+                       f"use --api-key-file or {API_KEY_ENV} instead.", style="yellow"))
+    if api_key_file is not None:
+        api_key = None  # the file wins over the environment
+    options = dict(host=host, port=port, api_key=api_key, api_key_file=api_key_file,
+                   policy=policy,
                    allow_unauthenticated=allow_unauthenticated,
                    max_upload_bytes=round(max_upload_mb * 2**20), max_pixels=max_pixels,
                    audit_log=audit_log, access_log=access_log, checkers=checkers)

@@ -17,6 +17,7 @@ import stat
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import anyio
@@ -47,6 +48,8 @@ TRUNCATED = SAMPLES / "bad" / "broken.jpg"  # expected: error (truncated)
 MAX_UPLOAD = 1024 * 1024
 MAX_PIXELS = 4_000_000
 KEY = "counter-key-123"
+#: A keyless server on loopback answers only requests for a local host name (DNS rebinding).
+LOCAL = "http://localhost"
 
 
 def png_bytes(size: tuple[int, int], colour=(200, 180, 160)) -> bytes:
@@ -60,13 +63,13 @@ def client():
     """Two checkers (so requests really run in parallel) and small upload/pixel limits."""
     app = create_app(ServiceSettings(checkers=2, max_upload_bytes=MAX_UPLOAD,
                                      max_pixels=MAX_PIXELS))
-    with TestClient(app) as test_client:
+    with TestClient(app, base_url=LOCAL) as test_client:
         yield test_client
 
 
 @pytest.fixture(scope="module")
 def keyed_client():
-    with TestClient(create_app(ServiceSettings(checkers=1, api_key=KEY))) as test_client:
+    with TestClient(create_app(ServiceSettings(checkers=1, api_key=KEY)), base_url=LOCAL) as test_client:
         yield test_client
 
 
@@ -390,7 +393,7 @@ def test_docs_open_offline(client):
 
 def test_a_capture_policy_is_served_with_its_own_measures():
     """`photocheck serve --policy capture`: results, words and measures of that kind."""
-    with TestClient(create_app(ServiceSettings(checkers=1, policy="capture"))) as capture:
+    with TestClient(create_app(ServiceSettings(checkers=1, policy="capture")), base_url=LOCAL) as capture:
         assert capture.get("/v1/health").json()["policy"]["kind"] == "capture"
         body = post(capture, (SAMPLES / "capture" / "grace_hopper_blue.jpg").read_bytes()).json()
     assert body["result"]["policy"]["kind"] == "capture"
@@ -490,7 +493,7 @@ def test_pool_lends_each_checker_to_one_job_at_a_time(monkeypatch):
 def test_audit_log_is_opt_in_and_holds_no_image(tmp_path):
     log_path = tmp_path / "audit.jsonl"
     photo = BLURRY.read_bytes()
-    with TestClient(create_app(ServiceSettings(checkers=1, audit_log=log_path))) as audited:
+    with TestClient(create_app(ServiceSettings(checkers=1, audit_log=log_path)), base_url=LOCAL) as audited:
         assert post(audited, photo).status_code == 200
         assert post(audited, b"not an image at all").status_code == 422
         assert post(audited, photo, reason="nonsense").status_code == 422
@@ -563,9 +566,11 @@ def test_cli_serve_passes_its_options_on(monkeypatch, tmp_path):
     assert (settings.host, settings.port, settings.workers, settings.checkers) == (
         "0.0.0.0", 9123, 4, 3)
     assert settings.api_key == KEY  # from the environment
-    # uvicorn's worker processes rebuild the same settings from their environment
+    # uvicorn's worker processes rebuild the same settings from their environment, all but
+    # the key, which never goes into an environment (they read it from a file: see below)
     monkeypatch.setenv(SETTINGS_ENV, settings.to_environment())
-    assert ServiceSettings.from_environment() == settings
+    assert KEY not in settings.to_environment()
+    assert ServiceSettings.from_environment() == replace(settings, api_key=None)
     assert settings.max_upload_bytes == 2 * 2**20 and settings.max_pixels == 1_000_000
     assert settings.audit_log == tmp_path / "a.jsonl" and settings.access_log is False
 
@@ -614,7 +619,7 @@ def test_checks_close_their_connection_only_with_several_processes():
     photo = png_bytes((300, 400))
     for workers, closes in ((2, True), (1, False)):
         settings = ServiceSettings(workers=workers, checkers=1, new_photo_policy=None)
-        with TestClient(create_app(settings)) as test_client:
+        with TestClient(create_app(settings), base_url=LOCAL) as test_client:
             check = test_client.post("/v1/check", files={"image": ("p.png", photo)})
             health = test_client.get("/v1/health")
         assert (check.headers.get("connection") == "close") is closes
