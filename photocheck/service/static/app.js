@@ -243,6 +243,10 @@
       showProblem(t("page.api_key_wrong"));
       return;
     }
+    if (response.status === 503 || response.status === 408) {
+      showProblem(t(response.status === 503 ? "page.busy" : "page.upload_stalled"));
+      return;
+    }
     if (!body || !body.result) {
       showProblem(`HTTP ${response.status}${body && body.detail ? `: ${body.detail}` : ""}`);
       return;
