@@ -104,7 +104,9 @@ def main(
 def check(
     paths: Annotated[
         list[Path],
-        typer.Argument(show_default=False, metavar="PATH",
+        # readable=False: an unreadable file is an error result (``unreadable``) like any
+        # other bad input, not a usage error that stops the other files being judged.
+        typer.Argument(show_default=False, metavar="PATH", readable=False,
                        help="Image files. A directory adds its image files (jpg, jpeg, png, "
                             "webp, bmp, tif, tiff, gif), sorted, not recursively."),
     ],
@@ -449,14 +451,19 @@ def _expand(paths: list[Path]) -> list[Path]:
     """Files as given (even missing ones: they become error rows); directories expanded."""
     inputs: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir()
-                           if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-            if not found:
-                err.print(Text(f"photocheck: no image files in {path}", style="yellow"))
-            inputs.extend(found)
-        else:
+        try:
+            found = (sorted(p for p in path.iterdir()
+                            if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+                     if path.is_dir() else None)
+        except OSError:  # a folder that cannot be listed: the checker reports it unreadable
+            found = None
+        if found is None:
             inputs.append(path)
+            continue
+        if not found:
+            err.print(Text(f"photocheck: no image files in {shown(os.fspath(path))}",
+                           style="yellow"))
+        inputs.extend(found)
     return inputs
 
 
@@ -474,23 +481,29 @@ def _write_annotation(inspection: Inspection, folder: Path, source: Path, used: 
     try:
         return save_annotation(inspection, folder / name, policy, lang)
     except Exception as exc:
-        err.print(Text(f"photocheck: cannot write annotation {folder / name}: {exc}",
-                       style="red"))
+        err.print(Text(f"photocheck: cannot write annotation {shown(os.fspath(folder / name))}: "
+                       f"{shown(str(exc))}", style="red"))
         return None
+
+
+def shown(text: str) -> str:
+    """``text`` safe for a terminal: each non-printable character (an escape code in a file
+    name, an undecodable byte) written as its Python escape, e.g. ``\\x1b``."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _row(result: Result, lang: str, annotation: Path | None) -> Text:
     line = Text()
-    line.append(result.path or "<image>", style="bold")
+    line.append(shown(result.path or "<image>"), style="bold")
     line.append("  ")
     line.append(i18n.decision_label(result.decision, lang), style=STYLES[result.decision])
     if result.error is not None:
         line.append("  " + i18n.error_text(result.error.code, lang))
-        line.append(f" ({result.error.code.value}: {result.error.message})", style="dim")
+        line.append(f" ({result.error.code.value}: {shown(result.error.message)})", style="dim")
     elif result.reasons:
         line.append("  " + " ".join(i18n.reason_text(r, lang) for r in result.reasons))
     if annotation is not None:
-        line.append(f"  [{i18n.text('ui.annotation', lang)}: {os.fspath(annotation)}]",
+        line.append(f"  [{i18n.text('ui.annotation', lang)}: {shown(os.fspath(annotation))}]",
                     style="dim")
     return line
 
