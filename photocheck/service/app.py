@@ -29,10 +29,10 @@ import base64
 import hashlib
 import hmac
 import logging
-import re
-import tempfile
 import os
+import re
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
@@ -313,7 +313,8 @@ async def check_route(request: Request, service: ServiceDep) -> Response:
         with service.slots.hold(client):
             return await _check(request, service)
     except Busy as busy:
-        return _problem(503, busy.detail, {"retry-after": _RETRY_AFTER_S})
+        # Its body was not read: close rather than keep a connection in an unknown state.
+        return _problem(503, busy.detail, {"retry-after": _RETRY_AFTER_S, "connection": "close"})
 
 
 async def _check(request: Request, service: Service) -> Response:
