@@ -79,12 +79,13 @@ def card_info(card: CardInspection, scale: float) -> CardInfo:
                     portrait_blur_mm=card.shot.portrait_blur_mm)
 
 
-def parse_birth_year(value: int | str | None) -> int | None:
-    """A birth year from an int or from text (a manifest cell, a form field), or None.
+def parse_birth_year(value: str | None) -> int | None:
+    """The birth year written in ``value`` (a manifest cell, a form field), or None for none.
 
-    Text must be ASCII digits, surrounding spaces allowed: ``"²"`` or ``"١٩٩٠"`` pass
-    ``str.isdigit`` but are not years anyone typed. Raises :class:`PhotocheckError`
-    (``invalid_argument``) for anything else or a year outside :data:`BIRTH_YEARS`.
+    The text must be ASCII digits, surrounding spaces allowed: ``"²"`` or ``"١٩٩٠"`` pass
+    ``str.isdigit`` but ``int()`` refuses the first, and neither is a year anyone typed. Raises
+    :class:`PhotocheckError` (``invalid_argument``) for anything else or a year outside
+    :data:`BIRTH_YEARS`. (:meth:`Checker.check` itself takes an int.)
     """
     if value is None:
         return None
@@ -93,8 +94,6 @@ def parse_birth_year(value: int | str | None) -> int | None:
         text = value.strip()
         if text.isascii() and text.isdigit() and len(text) <= 4:
             year = int(text)
-    elif isinstance(value, int) and not isinstance(value, bool):
-        year = value
     if year is None or year not in BIRTH_YEARS:
         raise PhotocheckError(ErrorCode.INVALID_ARGUMENT,
                               f"birth year {value!r} is not a year from {BIRTH_YEARS.start} to "
@@ -123,13 +122,13 @@ class Checker:
         self._card_config = default_config() if self.policy.card is not None else None
 
     def check(self, source: ImageSource, *, reason: RequestReason | str = RequestReason.QUALITY,
-              path: str | None = None, birth_year: int | str | None = None,
+              path: str | None = None, birth_year: int | None = None,
               card: bool | None = None) -> Result:
         """Judge one image (a path, encoded bytes, an RGB array or a PIL image).
 
         ``birth_year`` (the holder's) picks the KTP-el background colour of a capture policy:
-        red for an odd year, blue for an even one. A replacement policy only records it. It may
-        be given as text (a manifest cell, a form field): see :func:`parse_birth_year`.
+        red for an odd year, blue for an even one. A replacement policy only records it. Text
+        (a manifest cell, a form field) is read with :func:`parse_birth_year` first.
         ``card``: True when the image is a photo or scan of the whole card (its portrait is
         found, cut out and judged; a shot too soft to judge gives error ``retake``), False for
         a portrait, None to decide by looking (the policy's ``[card]`` settings).
@@ -139,7 +138,7 @@ class Checker:
 
     def inspect(self, source: ImageSource, *,
                 reason: RequestReason | str = RequestReason.QUALITY,
-                path: str | None = None, birth_year: int | str | None = None,
+                path: str | None = None, birth_year: int | None = None,
                 card: bool | None = None) -> Inspection:
         if self._finder is None:
             raise RuntimeError("this Checker is closed")
@@ -151,10 +150,13 @@ class Checker:
             choices = ", ".join(r.value for r in RequestReason)
             return Inspection(self._error(path, RequestReason.QUALITY, ErrorCode.INVALID_ARGUMENT,
                                           f"unknown request reason {reason!r}; use {choices}"))
-        try:
-            birth_year = parse_birth_year(birth_year)
-        except PhotocheckError as exc:
-            return Inspection(self._error(path, reason, exc.code, exc.message))
+        if birth_year is not None and (isinstance(birth_year, (bool, str))
+                                       or not isinstance(birth_year, int)
+                                       or birth_year not in BIRTH_YEARS):
+            return Inspection(self._error(
+                path, reason, ErrorCode.INVALID_ARGUMENT,
+                f"birth year {birth_year!r} is not a year from {BIRTH_YEARS.start} to "
+                f"{BIRTH_YEARS.stop - 1}"))
         try:
             return self._inspect(source, reason, path, birth_year, card)
         except PhotocheckError as exc:

@@ -344,15 +344,14 @@ def test_two_portraits_side_by_side_need_review_for_multiple_faces(checker, port
     assert Reason.MULTIPLE_FACES in reasons_of(result), explain(result)
 
 
-@pytest.mark.parametrize(("text", "year"), [("1990", 1990), (" 2001 ", 2001), (1975, 1975),
-                                            (None, None)])
+@pytest.mark.parametrize(("text", "year"), [("1990", 1990), (" 2001 ", 2001), (None, None)])
 def test_birth_year_parses_ascii_digits(text, year):
     from photocheck.pipeline import parse_birth_year
 
     assert parse_birth_year(text) == year
 
 
-@pytest.mark.parametrize("text", ["²", "١٩٩٠", "19x0", "", "1899", "02000", True, 1990.0])
+@pytest.mark.parametrize("text", ["²", "١٩٩٠", "19x0", "", "1899", "02000"])
 def test_birth_year_refuses_anything_else_as_invalid_argument(checker, text):
     from photocheck.pipeline import parse_birth_year
 
