@@ -244,7 +244,7 @@
       return;
     }
     if (response.status === 503 || response.status === 408) {
-      showProblem(t(response.status === 503 ? "page.busy" : "page.upload_stalled"));
+      showProblem(response.status === 503 ? t("page.busy") : t("page.upload_stalled"));
       return;
     }
     if (!body || !body.result) {
