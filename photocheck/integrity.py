@@ -129,9 +129,10 @@ def _strict_decode_message(data: bytes) -> str | None:
     try:
         colourspace = simplejpeg.decode_jpeg_header(data)[2]
         # Entropy decoding (where damage shows) is done in full at any output scale; grey output
-        # at 1/8 scale skips most of the rest.
+        # at 1/8 scale skips most of the rest (simplejpeg scales only with a minimum size
+        # given: 12 MP in 15 ms instead of 26 ms).
         simplejpeg.decode_jpeg(data, colorspace=_CHECK_COLOURSPACE.get(colourspace, "GRAY"),
-                               min_factor=8, strict=True)
+                               min_factor=8, min_height=1, min_width=1, strict=True)
     except (ValueError, RuntimeError) as exc:
         text = str(exc).strip()
         # libjpeg's messages are fixed templates; anything else is not echoed to users.
