@@ -13,7 +13,9 @@ body of a real photo and then stall. While they hang it measures:
   and 408 once the idle timeout cut them (the script waits for that, a little over 20 s).
 
 Then a slow but steady upload (a van's poor link, ``--slow-rate`` bytes/s) must still be
-judged. Exit status 1 when a target is missed.
+judged, and ``--half-headers`` connections that never finish their request head must neither
+lock the server (health and a check from 127.0.0.2 answered) nor stay open past the header
+deadline. Exit status 1 when a target is missed.
 """
 
 from __future__ import annotations
@@ -49,8 +51,17 @@ def request_head(body_length: int, port: int) -> bytes:
 
 def open_stalled(port: int, body: bytes, source: str = "127.0.0.1") -> socket.socket:
     """A connection that sends the request head and half the body, then nothing."""
+    return open_sending(port, request_head(len(body), port) + body[: len(body) // 2], source)
+
+
+def open_sending(port: int, data: bytes, source: str = "127.0.0.1") -> socket.socket:
+    """A connection that sends ``data`` and then nothing (it may be closed at once: an
+    address over its share of connections)."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(source, 0))
-    sock.sendall(request_head(len(body), port) + body[: len(body) // 2])
+    try:
+        sock.sendall(data)
+    except OSError:
+        pass
     return sock
 
 
@@ -109,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stalled", type=int, default=200)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--slow-rate", type=int, default=4096, help="bytes/s of the slow link")
+    parser.add_argument("--half-headers", type=int, default=600,
+                        help="connections that send half a request head (more than the "
+                             "server's 512)")
     args = parser.parse_args(argv)
     body = multipart(PHOTO.read_bytes(), annotate="false")
     server = subprocess.Popen([sys.executable, "-m", "photocheck", "serve", "--workers", "1",
@@ -141,8 +155,25 @@ def main(argv: list[str] | None = None) -> int:
         slow = timed_request(args.port, "POST", "/v1/check", source="127.0.0.3", body=body,
                              pace=(step, 0.25))
         print(f"  slow link {args.slow_rate} B/s, {len(body)} bytes: {slow[0]} in {slow[1]:.1f} s")
+        heads = [open_sending(args.port, b"POST /v1/check HTTP/1.1\r\nHost: localhost\r\nCont")
+                 for _ in range(args.half_headers)]
+        time.sleep(0.5)
+        head_health = timed_request(args.port, "GET", "/v1/health", source="127.0.0.2")
+        head_check = timed_request(args.port, "POST", "/v1/check", source="127.0.0.2", body=body)
+        closed_at_once = sum(read_status(sock, 0.05) in (-1, 0) for sock in heads)
+        print(f"{args.half_headers} connections from 127.0.0.1 that never finish their headers")
+        print(f"  closed at once (over the address's share): {closed_at_once}")
+        print(f"  /v1/health from 127.0.0.2 {head_health[0]} {head_health[1]:.3f} s; check "
+              f"{head_check[0]} {head_check[1]:.3f} s")
+        started = time.perf_counter()
+        still_open = [sock for sock in heads if read_status(sock, 15.0) not in (-1, 0)]
+        print(f"  all closed by the header deadline after {time.perf_counter() - started:.1f} s "
+              f"more; still open: {len(still_open)}")
+        for sock in heads:
+            sock.close()
         failed = (any(s != 200 or t > 1.0 for s, t in health) or check[0] != 200
-                  or check[1] > 2.0 or slow[0] != 200)
+                  or check[1] > 2.0 or slow[0] != 200 or head_health[0] != 200
+                  or head_check[0] != 200 or still_open)
     finally:
         server.terminate()
         server.wait(timeout=30)

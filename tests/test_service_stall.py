@@ -2,7 +2,8 @@
 
 The full-size figures (200 stalled uploads, default limits) come from
 ``benchmarks/serve_stall.py``; this is its regression test with limits scaled down so that it
-takes seconds: 4 check slots, 2 per address, a 1 s idle timeout.
+takes seconds: 4 check slots, 2 per address, a 1 s idle timeout, 20 connections, 10 per
+address, a 1 s deadline for request headers.
 """
 
 from __future__ import annotations
@@ -20,11 +21,18 @@ pytest.importorskip("uvicorn")
 import uvicorn  # noqa: E402
 
 from photocheck.service import ServiceSettings, create_app  # noqa: E402
+from photocheck.service.protocol import HeaderDeadlineProtocol  # noqa: E402
 
 BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "serve_stall.py"
 SETTINGS = ServiceSettings(checkers=1, new_photo_policy=None, max_checks=4,
                            max_checks_per_client=2, upload_idle_timeout_s=1.0,
-                           upload_grace_s=1.0, min_upload_bytes_per_s=20_000)
+                           upload_grace_s=1.0, min_upload_bytes_per_s=20_000,
+                           max_connections=20)
+
+
+class QuickHeaderDeadline(HeaderDeadlineProtocol):
+    header_timeout_s = 1.0
+    max_connections_per_client = 10
 
 
 def load_helpers():
@@ -44,7 +52,8 @@ def port():
         probe.bind(("127.0.0.1", 0))
         free = probe.getsockname()[1]
     config = uvicorn.Config(create_app(SETTINGS), host="127.0.0.1", port=free,
-                            log_level="warning", limit_concurrency=SETTINGS.max_connections)
+                            log_level="warning", limit_concurrency=SETTINGS.max_connections,
+                            http=QuickHeaderDeadline)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -95,3 +104,29 @@ def test_a_trickle_under_the_minimum_rate_is_cut(port, body):
                                           body=body, pace=(2048, 0.5), timeout=15)
     assert status in (408, -1)  # answered 408, or reset while still sending after it
     assert seconds < 10
+
+
+def test_connections_that_never_finish_their_headers_cannot_fill_the_server(port):
+    # More half-sent request heads than the server takes connections: without the per-address
+    # share every request would get 503, and without the deadline for as long as they stay.
+    heads = []
+    for _ in range(SETTINGS.max_connections + 5):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        try:
+            sock.sendall(b"POST /v1/check HTTP/1.1\r\nHost: localhost\r\nContent-Ty")
+        except OSError:
+            pass  # closed at once: over this address's share
+        heads.append(sock)
+    try:
+        time.sleep(0.2)
+        health, seconds = stall.timed_request(port, "GET", "/v1/health", source="127.0.0.5")
+        assert health == 200 and seconds < 1.0  # another address: served at once
+        refused = sum(stall.read_status(sock, 0.1) in (-1, 0) for sock in heads)
+        assert refused >= len(heads) - QuickHeaderDeadline.max_connections_per_client
+        time.sleep(1.5)  # past the header deadline
+        health, seconds = stall.timed_request(port, "GET", "/v1/health")
+        assert health == 200 and seconds < 1.0  # the same address again
+        assert sum(stall.read_status(sock, 0.1) in (-1, 0) for sock in heads) == len(heads)
+    finally:
+        for sock in heads:
+            sock.close()

@@ -610,6 +610,7 @@ def serve(settings: ServiceSettings) -> None:
           f"{settings.workers} process(es) x {settings.checkers} checker(s); API key {'required' if settings.api_key else 'off'}"
           f"; audit log {settings.audit_log or 'off'}", file=sys.stderr)
     options = dict(host=settings.host, port=settings.port, log_level="info",
+                   http=f"{__package__}.protocol:HeaderDeadlineProtocol",
                    access_log=settings.access_log, limit_concurrency=settings.max_connections,
                    server_header=False, timeout_graceful_shutdown=10)
     if settings.workers == 1:

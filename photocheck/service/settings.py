@@ -46,6 +46,13 @@ DEFAULT_UPLOAD_IDLE_TIMEOUT_S = 20.0
 #: client that trickles a byte now and then to dodge the idle timeout does not.
 DEFAULT_MIN_UPLOAD_BYTES_PER_S = 1024
 DEFAULT_UPLOAD_GRACE_S = 10.0
+#: A connection whose request headers (a few hundred bytes) have not all arrived this many
+#: seconds after it opened, or after its previous answer, is closed (see ``protocol.py``).
+HEADER_TIMEOUT_S = 10.0
+#: Open connections one client address may hold (a quarter of ``DEFAULT_MAX_CONNECTIONS``):
+#: a browser opens at most six to a server, so an office of many counters behind one NAT
+#: address stays far below it, while one address can never fill the connection table.
+MAX_CONNECTIONS_PER_CLIENT = 128
 
 
 #: Environment variable that hands the settings to uvicorn's worker processes.
