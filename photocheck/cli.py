@@ -111,7 +111,9 @@ def main(
 def check(
     paths: Annotated[
         list[Path],
-        typer.Argument(show_default=False, metavar="PATH",
+        # readable=False: an unreadable file is an error result (``unreadable``) like any
+        # other bad input, not a usage error that stops the other files being judged.
+        typer.Argument(show_default=False, metavar="PATH", readable=False,
                        help="Image files. A directory adds its image files (jpg, jpeg, png, "
                             "webp, bmp, tif, tiff, gif), sorted, not recursively."),
     ],
@@ -329,6 +331,7 @@ from .service.settings import (API_KEY_ENV, DEFAULT_HOST, DEFAULT_MAX_PIXELS,  #
 
 @app.command("serve")
 def serve_command(
+    ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on. Anything but loopback "
                                            "needs --api-key (or --allow-unauthenticated).")
                     ] = DEFAULT_HOST,
@@ -336,7 +339,11 @@ def serve_command(
     api_key: Annotated[Optional[str], typer.Option(
         envvar=API_KEY_ENV, show_default=False,
         help="Require this key in the X-API-Key header of /v1/check and /v1/policy "
-             "(the page asks for it).")] = None,
+             "(the page asks for it). On the command line it shows in the process list: "
+             "prefer --api-key-file or the environment variable.")] = None,
+    api_key_file: Annotated[Optional[Path], typer.Option(
+        dir_okay=False, metavar="PATH", show_default=False,
+        help="Read the API key from this file (e.g. mode 600).")] = None,
     allow_unauthenticated: Annotated[bool, typer.Option(
         "--allow-unauthenticated",
         help="Serve a non-loopback --host without an API key (a closed network only).")
@@ -365,7 +372,14 @@ def serve_command(
     from .service import ServiceSettings, serve  # FastAPI and uvicorn only when serving
 
     _load_policy(policy)  # a bad policy is a usage error, before anything starts
-    options = dict(host=host, port=port, api_key=api_key, policy=policy,
+    source = ctx.get_parameter_source("api_key")
+    if api_key is not None and getattr(source, "name", "") == "COMMANDLINE":
+        err.print(Text("WARNING: --api-key shows the key to every user of this machine (ps); "
+                       f"use --api-key-file or {API_KEY_ENV} instead.", style="yellow"))
+    if api_key_file is not None:
+        api_key = None  # the file wins over the environment
+    options = dict(host=host, port=port, api_key=api_key, api_key_file=api_key_file,
+                   policy=policy,
                    allow_unauthenticated=allow_unauthenticated,
                    max_upload_bytes=round(max_upload_mb * 2**20), max_pixels=max_pixels,
                    audit_log=audit_log, access_log=access_log, checkers=checkers)
@@ -455,17 +469,21 @@ def _expand(paths: list[Path], lang: str) -> list[Path]:
     inputs: list[Path] = []
     empty: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir()
-                           if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-            if not found:
-                empty.append(path)
-            inputs.extend(found)
-        else:
+        try:
+            found = (sorted(p for p in path.iterdir()
+                            if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+                     if path.is_dir() else None)
+        except OSError:  # a folder that cannot be listed: the checker reports it unreadable
+            found = None
+        if found is None:
             inputs.append(path)
+            continue
+        if not found:
+            empty.append(path)
+        inputs.extend(found)
     for path in empty if inputs else ():
-        err.print(Text(f"photocheck: {i18n.text('cli.no_images_in', lang).format(where=path)}",
-                       style="yellow"))
+        err.print(Text("photocheck: " + i18n.text('cli.no_images_in', lang).format(
+            where=shown(os.fspath(path))), style="yellow"))
     return inputs
 
 
@@ -484,15 +502,21 @@ def _write_annotation(inspection: Inspection, folder: Path, source: Path, used: 
         return save_annotation(inspection, folder / name, policy, lang)
     except Exception:
         log.exception("cannot write the annotation %s", folder / name)
-        err.print(Text(f"photocheck: "
-                       f"{i18n.text('cli.annotation_failed', lang).format(path=folder / name)}",
+        failed = i18n.text("cli.annotation_failed", lang)
+        err.print(Text(f"photocheck: {failed.format(path=shown(os.fspath(folder / name)))}",
                        style="red"))
         return None
 
 
+def shown(text: str) -> str:
+    """``text`` safe for a terminal: each non-printable character (an escape code in a file
+    name, an undecodable byte) written as its Python escape, e.g. ``\\x1b``."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _row(result: Result, lang: str, annotation: Path | None) -> Text:
     line = Text()
-    line.append(result.path or "<image>", style="bold")
+    line.append(shown(result.path or "<image>"), style="bold")
     line.append("  ")
     line.append(i18n.decision_label(result.decision, lang), style=STYLES[result.decision])
     if result.error is not None:
@@ -503,7 +527,7 @@ def _row(result: Result, lang: str, annotation: Path | None) -> Text:
         line.append("  " + " ".join(i18n.reason_sentence(r, result.decision, lang)
                                     for r in result.reasons))
     if annotation is not None:
-        line.append(f"  [{i18n.text('ui.annotation', lang)}: {os.fspath(annotation)}]",
+        line.append(f"  [{i18n.text('ui.annotation', lang)}: {shown(os.fspath(annotation))}]",
                     style="dim")
     return line
 

@@ -347,6 +347,8 @@ ID: dict[str, str] = {
     "page.api_key_hint": "Layanan ini memerlukan kunci API. Tanyakan kepada pengelola sistem.",
     "page.api_key_save": "Gunakan kunci",
     "page.api_key_wrong": "Kunci API salah atau belum diisi.",
+    "page.busy": "Layanan sedang sibuk memeriksa foto lain. Coba lagi sebentar lagi.",
+    "page.upload_stalled": "Pengiriman foto terhenti atau terlalu lambat. Coba kirim lagi.",
     "page.file_too_large": "Berkas terlalu besar untuk diunggah. Batas:",
     "page.network_error": (
         "Layanan tidak dapat dihubungi. Periksa apakah photocheck serve masih berjalan."
@@ -686,6 +688,8 @@ EN: dict[str, str] = {
     "page.api_key_hint": "This service needs an API key. Ask the system administrator.",
     "page.api_key_save": "Use key",
     "page.api_key_wrong": "The API key is wrong or missing.",
+    "page.busy": "The service is busy checking other photos. Try again in a moment.",
+    "page.upload_stalled": "Sending the photo stalled or was too slow. Try sending it again.",
     "page.file_too_large": "The file is too large to upload. Limit:",
     "page.network_error": (
         "The service cannot be reached. Check that photocheck serve is still running."
