@@ -5,10 +5,8 @@ a plausible mouth on the fabric. So visibility is judged from what the image sho
 places. For each feature a fixed-size patch is cut from the canonical face (eyes level, detector
 box 160 px wide), centred on the feature's landmarks, and described by its gradient structure
 (HOG, contrast-normalised per block, so a dark-skinned face and a light one give alike features)
-and local binary patterns; for an eye, also whether OpenCV's eye cascade (the one trained on
-eyes behind glasses) finds an eye around it. A logistic model per feature kind (one for both
-eyes, the subject's left eye mirrored) turns that into the probability that the feature is
-covered.
+and local binary patterns; a logistic model per feature kind (one for both eyes, the subject's
+left eye mirrored) turns that into the probability that the feature is covered.
 
 The weights (``models/visibility.npz``) are trained by ``photocheck eval train-visibility`` on
 licensed clear portraits with synthetic occluders drawn from their landmarks; see
@@ -125,48 +123,17 @@ def patch_descriptor(patch: np.ndarray, kind: str) -> np.ndarray:
     return np.concatenate([hog, lbp_histogram(grey), contrast]).astype(np.float32)
 
 
-#: OpenCV's Haar cascade for eyes, with or without glasses (ships with OpenCV; Intel licence
-#: in the file). Searched in a box this many times the eye patch around each eye.
-EYE_CASCADE = "haarcascade_eye_tree_eyeglasses.xml"
-CASCADE_BOX = 1.25
-_cascade: list[cv2.CascadeClassifier] = []
-
-
-def eye_found(grey: np.ndarray, centre: tuple[float, float]) -> float:
-    """1.0 when OpenCV's eye cascade finds an eye (open, with or without glasses) in a box
-    around ``centre`` of a canonical grey face (uint8), else 0.0. Dark lenses, hands and bands
-    hide the eye from it; it misses some eyes behind thick frames, which is why it is one cue
-    among the descriptor's, not a verdict."""
-    if not _cascade:
-        _cascade.append(cv2.CascadeClassifier(cv2.data.haarcascades + EYE_CASCADE))
-    width, height = (round(CASCADE_BOX * v) for v in PATCH_SIZE["eye"])
-    x0, y0 = max(0, int(centre[0] - width / 2)), max(0, int(centre[1] - height / 2))
-    region = grey[y0:y0 + height, x0:x0 + width]
-    if min(region.shape) < 16:
-        return 0.0
-    hits = _cascade[0].detectMultiScale(cv2.equalizeHist(region), scaleFactor=1.05,
-                                        minNeighbors=2, minSize=(16, 16))
-    return float(len(hits) > 0)
-
-
 def feature_descriptors(rgb: np.ndarray, points: np.ndarray) -> dict[str, np.ndarray]:
     """Descriptor of every feature of a canonical face (``rgb`` crop, ``points`` mesh in crop
-    px); an eye's ends with :func:`eye_found`."""
+    px)."""
     centres = patch_centres(points)
-    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    out = {}
-    for name in FEATURES:
-        kind = KIND_OF[name]
-        descriptor = patch_descriptor(
-            feature_patch(rgb, centres[name], kind, mirror=name == "left_eye"), kind)
-        if kind == "eye":
-            descriptor = np.append(descriptor, np.float32(eye_found(grey, centres[name])))
-        out[name] = descriptor
-    return out
+    return {name: patch_descriptor(
+        feature_patch(rgb, centres[name], KIND_OF[name], mirror=name == "left_eye"),
+        KIND_OF[name]) for name in FEATURES}
 
 
 def descriptor_lengths() -> dict[str, int]:
-    """Length of each feature kind's descriptor (an eye's includes :func:`eye_found`)."""
+    """Length of each feature kind's descriptor."""
     blank = np.zeros((256, 256, 3), np.uint8)
     points = np.tile(np.array([[128.0, 128.0]]), (468, 1))
     descriptors = feature_descriptors(blank, points)

@@ -589,12 +589,13 @@ def test_a_url_that_cannot_be_listed_is_a_usage_error():
 
 def test_manifest_birth_years_reach_the_capture_policy(tmp_path):
     photo = Path(__file__).resolve().parent.parent / "samples" / "capture" / "grace_hopper_blue.jpg"
-    ids = ("even", "odd", "typo", "unknown")
+    ids = ("even", "odd", "typo", "unknown", "superscript")
     for name in ids:
         shutil.copyfile(photo, tmp_path / f"{name}.jpg")
     manifest = tmp_path / "daftar.csv"
     manifest.write_text("path,id,birth_year\n" + "".join(
-        f"{name}.jpg,{name},{year}\n" for name, year in zip(ids, ("1990", "1991", "19x0", ""))))
+        f"{name}.jpg,{name},{year}\n"
+        for name, year in zip(ids, ("1990", "1991", "19x0", "", "\u00b2"))), encoding="utf-8")
     tasks = collect_tasks([manifest])
     out = tmp_path / "capture.jsonl"
     run_batch(tasks, out, workers=1, policy="capture")
@@ -603,4 +604,6 @@ def test_manifest_birth_years_reach_the_capture_policy(tmp_path):
     assert rows["odd"]["decision"] == "rejected"
     assert rows["odd"]["reasons"] == ["background_colour_mismatch"]
     assert (rows["typo"]["decision"], rows["typo"]["error_code"]) == ("error", "invalid_argument")
+    # A Unicode digit passes str.isdigit but is no year: a clear error, not an internal one.
+    assert rows["superscript"]["error_code"] == "invalid_argument"
     assert rows["unknown"]["reasons"] == ["birth_year_missing"]

@@ -49,6 +49,7 @@ from starlette.requests import ClientDisconnect
 
 from .. import __version__, i18n
 from ..errors import ErrorCode, PhotocheckError
+from ..limits import Limits as ResourceLimits
 from ..measures import unit_of
 from ..pipeline import BIRTH_YEARS, Checker, parse_birth_year
 from ..policy import Policy
@@ -215,13 +216,19 @@ def load_policy(settings: ServiceSettings, source: str | None = None) -> Policy:
     """A policy (default: the settings' own), with the service's pixel limit if it is the
     stricter one."""
     policy = Policy.load(settings.policy if source is None else source)
-    max_pixels = min(settings.max_pixels, policy.processing.max_pixels)
+    max_pixels = min(settings.max_pixels, policy.processing.max_pixels,
+                     ResourceLimits.load().max_pixels)
     return replace(policy, processing=replace(policy.processing, max_pixels=max_pixels))
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     """The counter service app. Loads no model: the lifespan does, in the serving process."""
     settings = settings or ServiceSettings()
+    # The resource limits (photocheck.limits) bound the service as they bound every other
+    # reader: an upload is never larger than a file the checker may read.
+    resource_limits = ResourceLimits.load()
+    if settings.max_upload_bytes > resource_limits.max_image_bytes:
+        settings = replace(settings, max_upload_bytes=resource_limits.max_image_bytes)
     policy = load_policy(settings)  # a broken policy file fails here, before serving
     new_policy = (None if settings.new_photo_policy is None
                   else load_policy(settings, settings.new_photo_policy))
