@@ -5,37 +5,49 @@ Every judgement goes through one :class:`~photocheck.pipeline.Checker`; this mod
 arguments into calls and results into lines (Rich) or JSON Lines. Results go to stdout,
 diagnostics to stderr.
 
-What a person reads (result lines, summaries, our own usage errors) is in ``--lang``
-(Indonesian by default, texts from :mod:`photocheck.i18n`); the English technical detail of an
-error stays in ``--json`` (``error.message``) and in the log.
+What a person reads (result lines, summaries, progress, usage errors: ours and Click's) is in
+``--lang`` (Indonesian by default, texts from :mod:`photocheck.i18n`); the English technical
+detail of an error stays in ``--json`` (``error.message``), the log, and ``--lang en``. The
+``--help`` pages stay English (Click and Typer build them from the docstrings below).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import enum
 import json
 import logging
 import os
+import re
+import sys
+import typing
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional
 
 import typer
 from rich import box
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
+from typer.core import TyperGroup
+
+try:  # Typer 0.2x+ carries its own copy of Click
+    from typer._click import exceptions as _click_errors
+except ImportError:  # older Typer uses Click itself
+    from click import exceptions as _click_errors
 
 from . import __version__, i18n, palette
-from .batch import (DEFAULT_CHUNK_SIZE, BatchError, RichProgress, Summary, collect_tasks,
-                    open_output, run_batch)
+from .batch import (DEFAULT_CHUNK_SIZE, BatchError, RichProgress, collect_tasks, open_output,
+                    run_batch, summary_table)
 from .evaluation.cli import app as eval_app
 from .evaluation.cli import calibrate_command
 from .load import IMAGE_SUFFIXES
 from .measures import unit_of
+from .messages import Message, text_of
 from .pipeline import Checker, Inspection
-from .policy import KINDS, Policy
+from .policy import DEFAULT_POLICY, KINDS, Policy
 from .schema import Decision, RequestReason, Result, json_schema
 
 log = logging.getLogger(__name__)
@@ -50,7 +62,30 @@ LangOption = Annotated[
                  help="Language of what a person reads (id: Bahasa Indonesia, en: English)."),
 ]
 
+class _CommandGroup(TyperGroup):
+    """The command group: Click's own usage errors (a missing argument, an unknown option, a
+    bad option value) are printed in the language of ``--lang`` found on the command line
+    (Indonesian when there is none), in place of Typer's English panel."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        arguments = list(sys.argv[1:] if args is None else args)
+        try:
+            code = super().main(arguments, prog_name, complete_var, False, **extra)
+        except _click_errors.ClickException as exc:
+            if type(exc).__name__ != "NoArgsIsHelpError":  # (Typer has shown the help)
+                _show_click_error(exc, _language_in(arguments))
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            err.print(Text(i18n.text("cli.aborted", _language_in(arguments)), style="red"))
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
+    cls=_CommandGroup,
     name="photocheck",
     help="Is the portrait on a KTP-el card eligible for photo replacement?",
     no_args_is_help=True,
@@ -158,7 +193,7 @@ def check(
     usage error (bad option, unknown policy, no image files to check).
     """
     lang = i18n.check_language(lang)
-    active = _load_policy(policy, profile)
+    active = _load_policy(policy, profile, lang)
     inputs = _expand(paths, lang)
     if not inputs:
         _usage_error(i18n.text("cli.no_images", lang), lang)
@@ -263,7 +298,7 @@ def batch_command(
     (e.g. models could not be loaded); [bold]2[/bold] usage error.
     """
     lang = i18n.check_language(lang)
-    _load_policy(policy)
+    _load_policy(policy, lang=lang)
     try:
         open_output(out)  # a bad suffix is a usage error before any listing
         use_dask = engine is BatchEngine.DASK or scheduler is not None
@@ -276,18 +311,23 @@ def batch_command(
         if not tasks:  # one line, not a note per input and then the error
             _usage_error(i18n.text("cli.no_images", lang), lang)
         for note in notes:  # batch's own notes (damaged archive, skipped manifest row)
-            err.print(Text(f"{i18n.text('cli.batch_note', lang)}: {note}", style="yellow"))
+            err.print(Text(f"{i18n.text('cli.batch_note', lang)}: {text_of(note, lang)}",
+                           style="yellow"))
         with contextlib.ExitStack() as stack:
             chosen = None
             if use_dask:
                 from .batch.dask_engine import DaskEngine
 
                 chosen = stack.enter_context(DaskEngine(scheduler, workers=workers))
-            progress = stack.enter_context(RichProgress(err, enabled=not no_progress))
+            progress = stack.enter_context(RichProgress(err, enabled=not no_progress,
+                                                        lang=lang))
             summary = run_batch(tasks, out, engine=chosen, workers=workers, policy=policy,
-                                reason=reason.value, chunk_size=chunk_size, progress=progress)
+                                reason=reason.value, chunk_size=chunk_size, progress=progress,
+                                not_images=tasks.not_images)
     except BatchError as exc:
-        _usage_error(f"{exc.param + ': ' if exc.param else ''}{exc}", lang)
+        log.info("batch usage error: %s", exc)
+        _usage_error(f"{exc.param + ': ' if exc.param else ''}{text_of(exc.message, lang)}",
+                     lang)
     except KeyboardInterrupt:  # while listing the inputs
         raise typer.Exit(130) from None
     except typer.Exit:
@@ -296,7 +336,7 @@ def batch_command(
         log.exception("the batch stopped")
         err.print(Text(f"photocheck: {i18n.text('cli.batch_failed', lang)}", style="bold red"))
         raise typer.Exit(1) from None
-    err.print(_batch_summary(summary, lang))
+    err.print(summary_table(summary, lang))
     if summary.interrupted:
         raise typer.Exit(130)
 
@@ -359,12 +399,14 @@ def serve_command(
              "photo). Off by default: nothing is stored.")] = None,
     access_log: Annotated[bool, typer.Option(
         help="Log method, path and status of each request (never content).")] = True,
+    lang: LangOption = i18n.Language.ID,
 ) -> None:
     """Start the counter service: the web page at / and the HTTP API under /v1 (docs at
     /docs). Runs until Ctrl-C. See README.md, "Counter service"."""
     from .service import ServiceSettings, serve  # FastAPI and uvicorn only when serving
 
-    _load_policy(policy)  # a bad policy is a usage error, before anything starts
+    lang = i18n.check_language(lang)
+    _load_policy(policy, lang=lang)  # a bad policy is a usage error, before anything starts
     options = dict(host=host, port=port, api_key=api_key, policy=policy,
                    allow_unauthenticated=allow_unauthenticated,
                    max_upload_bytes=round(max_upload_mb * 2**20), max_pixels=max_pixels,
@@ -373,9 +415,13 @@ def serve_command(
         options["workers"] = workers
     try:
         settings = ServiceSettings(**options)
+    except ValueError as exc:  # (the options' own bounds catch what this checks)
+        _usage_error(Message("cli.bad_usage", str(exc)).text(lang), lang)
+    try:
         settings.check_exposure()
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--host / --api-key") from None
+    except ValueError:
+        message = Message("cli.serve_exposed", host=host, env=API_KEY_ENV, local=DEFAULT_HOST)
+        _usage_error(f"--host: {message.text(lang)}", lang)
     serve(settings)
 
 
@@ -386,63 +432,77 @@ def schema() -> None:
 
 
 @app.command("policy")
-def show_policy(policy: PolicyOption = None, profile: ProfileOption = None) -> None:
-    """Show the active policy: name, kind, version, how it was fitted, and its rules."""
-    active = _load_policy(policy, profile)
+def show_policy(policy: PolicyOption = None, profile: ProfileOption = None,
+                lang: LangOption = i18n.Language.ID) -> None:
+    """Show the active policy: name, kind, version, how it was fitted, and its rules. Reason
+    and measure names are the codes of the JSON results; the policy's own description is
+    shown as its file writes it."""
+    lang = i18n.check_language(lang)
+    active = _load_policy(policy, profile, lang)
     kind = KINDS[active.kind]
-    out.print(Text.assemble(("Policy ", "bold"), (active.name, "bold cyan"), " ",
-                            (active.version, "cyan"), f"  (kind {active.kind})"))
+
+    def words(key: str) -> str:
+        return i18n.text(key, lang)
+
+    out.print(Text.assemble((f"{words('cli.policy')} ", "bold"), (active.name, "bold cyan"),
+                            " ", (active.version, "cyan"),
+                            f"  ({words('cli.policy_kind').format(kind=active.kind)})"))
     if active.description:
         out.print(Text(active.description))
     if active.fitted_on:
-        out.print(Text.assemble(("Fitted on: ", "bold"), " ".join(active.fitted_on.split())))
-    table = Table(title=f"Rules: {kind.defect.value} beats review beats {kind.clean.value} "
-                        f"({kind.clean_reason.value})",
-                  title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("Reason", style="bold", no_wrap=True)
-    table.add_column("Measure", no_wrap=True)  # names are looked up: never split them
-    table.add_column("Unit")
-    table.add_column(kind.defect.value.capitalize(), style="red")
-    table.add_column("Review", style="yellow")
-    table.add_column("Face", overflow="fold")
+        out.print(Text.assemble((f"{words('cli.policy_fitted_on')}: ", "bold"),
+                                " ".join(active.fitted_on.split())))
+    title = words("cli.policy_rules").format(
+        defect=i18n.decision_label(kind.defect, lang),
+        review=i18n.decision_label(Decision.REVIEW, lang),
+        clean=i18n.decision_label(kind.clean, lang), clean_reason=kind.clean_reason.value)
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column(words("cli.policy_reason"), style="bold", no_wrap=True)
+    table.add_column(words("cli.policy_measure"), no_wrap=True)  # codes: never split them
+    table.add_column(words("cli.policy_unit"))
+    table.add_column(words("cli.policy_decides"), style="red")
+    table.add_column(words("cli.policy_review"), style="yellow")
+    table.add_column(words("cli.policy_face"), overflow="fold")
     for rule in active.rules:
-        unit = unit_of(rule.measure)
-        table.add_row(rule.reason.value, rule.measure, unit,
-                      _bounds(rule.eligible_below, rule.eligible_above),
-                      _bounds(rule.review_below, rule.review_above),
-                      "yes" if rule.needs_face else "no")
+        table.add_row(rule.reason.value, rule.measure, unit_of(rule.measure),
+                      _bounds(rule.eligible_below, rule.eligible_above, lang),
+                      _bounds(rule.review_below, rule.review_above, lang),
+                      words("cli.yes" if rule.needs_face else "cli.no"))
     out.print(table)
     colour = active.background_colour
     if colour is not None:
-        hues = ", ".join(f"{name} {hue:g} deg" for name, hue in colour.hue_deg.items())
-        out.print(Text.assemble(
-            ("Background colour: ", "bold"),
-            f"{colour.odd_year} for an odd birth year, {colour.even_year} for an even one; "
-            f"class hues (CIELAB h_ab) {hues}, within {colour.hue_tolerance_deg:g} deg; "
-            f"chroma at least {colour.min_chroma:g}. Without a birth year: review."))
+        degrees = words("ui.unit.deg")
+        hues = ", ".join(f"{_colour_name(name, lang)} {_number(hue, lang)} {degrees}"
+                         for name, hue in colour.hue_deg.items())
+        out.print(Text(words("cli.policy_background").format(
+            odd=_colour_name(colour.odd_year, lang), even=_colour_name(colour.even_year, lang),
+            hues=hues, tolerance=_number(colour.hue_tolerance_deg, lang),
+            chroma=_number(colour.min_chroma, lang))))
 
 
 # --------------------------------------------------------------------------------------------
 # Helpers
 
 
-def _load_policy(source: str | None, profile: Profile | None = None) -> Policy:
+def _load_policy(source: str | None, profile: Profile | None = None,
+                 lang: str = i18n.DEFAULT_LANGUAGE) -> Policy:
     """The policy of ``--policy`` (a name or file) and ``--profile`` (a shipped policy name):
-    either alone, or both when the file is of the profile's kind."""
+    either alone, or both when the file is of the profile's kind. A usage error otherwise."""
+    chosen = source if source is not None else (profile.value if profile is not None else None)
     try:
-        loaded = Policy.load(source if source is not None else
-                             (profile.value if profile is not None else None))
+        loaded = Policy.load(chosen)
     except (OSError, ValueError) as exc:  # missing file, unknown name, bad TOML or rule
         detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise typer.BadParameter(detail, param_hint="--policy") from None
+        message = Message("cli.bad_policy", detail, source=chosen or DEFAULT_POLICY)
+        _usage_error(f"--policy: {message.text(lang)}", lang)
     if profile is not None and loaded.kind != profile.value:
-        raise typer.BadParameter(
-            f"policy {loaded.name!r} is a {loaded.kind} policy, not {profile.value}",
-            param_hint="--profile")
+        message = Message("cli.policy_not_of_kind", name=loaded.name, kind=loaded.kind,
+                          profile=profile.value)
+        _usage_error(f"--profile: {message.text(lang)}", lang)
     return loaded
 
 
-def _usage_error(message: str, lang: str) -> None:
+def _usage_error(message: str, lang: str) -> NoReturn:
     """Print ``message`` as a usage error in ``lang`` and exit 2 (as Click's own errors do)."""
     err.print(Text(f"photocheck: {i18n.text('cli.usage_error', lang)}: {message}",
                    style="bold red"))
@@ -508,49 +568,178 @@ def _row(result: Result, lang: str, annotation: Path | None) -> Text:
     return line
 
 
-def _batch_summary(summary: Summary, lang: str) -> Group:
-    """What a batch run did, in ``lang``: counts per decision and per reason in words."""
-    done = summary.skipped + summary.judged
-    parts: list[Text | Table] = [Text(i18n.text("cli.batch_done", lang).format(
-        done=_count(done, lang), total=_count(summary.total, lang), out=summary.out,
-        judged=_count(summary.judged, lang), skipped=_count(summary.skipped, lang)),
-        style="bold")]
-    for title, counts, label in (
-            ("page.slip_decision", summary.decisions, i18n.decision_label),
-            ("page.reasons", summary.reasons, i18n.reason_text)):
-        if counts:
-            table = Table(box=None, pad_edge=False, show_edge=False)
-            table.add_column(i18n.text(title, lang), style="bold")
-            table.add_column(i18n.text("cli.count", lang), justify="right")
-            for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-                try:
-                    words = label(code, lang)
-                except ValueError:  # a code this version does not know
-                    words = code
-                table.add_row(words, _count(count, lang))
-            parts.append(table)
-    if summary.decisions.get(Decision.ERROR.value):
-        parts.append(Text(i18n.text("cli.batch_error_note", lang), style="dim"))
-    if summary.interrupted:
-        parts.append(Text(i18n.text("cli.batch_stopped", lang).format(
-            remaining=_count(summary.remaining, lang)), style="bold yellow"))
-    return Group(*parts)
-
-
-def _count(value: int, lang: str) -> str:
-    return i18n.format_number(value, lang, 0, grouping=True)
-
-
 def _summary(counts: Counter[Decision], total: int, lang: str) -> Text:
     parts = [f"{i18n.decision_label(d, lang)} {counts[d]}" for d in Decision if counts[d]]
     return Text(f"{i18n.text('ui.summary', lang)}: {total} {i18n.text('ui.images', lang)}; "
                 + ", ".join(parts), style="bold")
 
 
-def _bounds(below: float | None, above: float | None) -> str:
+def _bounds(below: float | None, above: float | None, lang: str) -> str:
     parts = []
     if below is not None:
-        parts.append(f"< {below:g}")
+        parts.append(f"< {_number(below, lang)}")
     if above is not None:
-        parts.append(f"> {above:g}")
-    return " or ".join(parts) or "-"
+        parts.append(f"> {_number(above, lang)}")
+    return f" {i18n.text('cli.or', lang)} ".join(parts) or "-"
+
+
+def _number(value: float, lang: str) -> str:
+    """A threshold for a reader: as many decimals as it has (``0,3`` in ``id``)."""
+    shown = f"{value:g}"
+    decimals = len(shown.partition(".")[2]) if "e" not in shown else 6
+    return i18n.format_number(value, lang, decimals)
+
+
+def _colour_name(name: str, lang: str) -> str:
+    """A background colour class of a policy (``red``, ``blue``) in words."""
+    key = f"ui.colour.{name}"
+    return i18n.text(key, lang) if key in i18n.MESSAGES[lang] else name
+
+
+# --------------------------------------------------------------------------------------------
+# Click's own usage errors in the reader's language
+
+
+def _language_in(arguments: list[str]) -> str:
+    """The language a command line asks for with ``--lang``/``-l`` (the last one given; before
+    a ``--``), or the default when it names none that exists."""
+    chosen = i18n.DEFAULT_LANGUAGE
+    for index, argument in enumerate(arguments):
+        if argument == "--":
+            break
+        if argument in ("--lang", "-l"):
+            value = arguments[index + 1] if index + 1 < len(arguments) else ""
+        elif argument.startswith("--lang="):
+            value = argument.partition("=")[2]
+        elif argument.startswith("-l") and not argument.startswith("--"):
+            value = argument[2:]
+        else:
+            continue
+        with contextlib.suppress(ValueError):
+            chosen = i18n.check_language(value)
+    return chosen
+
+
+def _show_click_error(exc: Exception, lang: str) -> None:
+    """A Click exception as our usage errors look: the error in ``lang``, then the command's
+    usage and where its help is. In English with no words of ours for it, Click's own text."""
+    log.info("usage error: %s", exc.format_message())
+    message = _click_message(exc, lang)
+    if message is None:
+        message = (exc.format_message() if lang == i18n.Language.EN.value
+                   else i18n.text("cli.bad_usage", lang))
+    err.print(Text(f"photocheck: {i18n.text('cli.usage_error', lang)}: {message}",
+                   style="bold red"))
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None:
+        pieces = " ".join(ctx.command.collect_usage_pieces(ctx))
+        err.print(Text(f"{i18n.text('cli.usage', lang)}: {ctx.command_path} {pieces}".rstrip()))
+        err.print(Text(i18n.text("cli.help_hint", lang).format(command=ctx.command_path),
+                       style="dim"))
+
+
+def _click_message(exc: Exception, lang: str) -> str | None:
+    """What went wrong, in ``lang``, for the kinds of usage error Click raises; None for one
+    this function does not know."""
+    def say(key: str, **fields: object) -> str:
+        return i18n.text(key, lang).format(**fields)
+
+    if isinstance(exc, _click_errors.NoSuchOption):
+        message = say("cli.unknown_option", name=exc.option_name)
+        if exc.possibilities:
+            message += " " + say("cli.did_you_mean", choices=", ".join(exc.possibilities))
+        return message
+    if isinstance(exc, _click_errors.BadOptionUsage):
+        return say("cli.needs_value" if "requires" in exc.message else "cli.bad_value",
+                   name=exc.option_name)
+    if isinstance(exc, _click_errors.BadParameter):  # MissingParameter too
+        name = _parameter_name(exc)
+        if isinstance(exc, _click_errors.MissingParameter):
+            return say("cli.missing", name=name)
+        if exc.param is None:  # raised by a command itself: its text is its own
+            return None
+        kind = _parameter_kind(exc.param)
+        if kind.choices:
+            return say("cli.bad_choice", name=name, choices=", ".join(kind.choices))
+        if kind.low is not None or kind.high is not None:
+            return say("cli.bad_range", name=name, range=_range_words(kind, lang))
+        if kind.number:
+            return say("cli.bad_number", name=name)
+        if kind.path:
+            return say("cli.bad_path", name=name)
+        return say("cli.bad_value", name=name)
+    if isinstance(exc, _click_errors.UsageError):
+        text = exc.format_message()
+        unknown = re.match(r"No such command '(.+?)'", text)
+        if unknown and exc.ctx is not None:
+            commands = ", ".join(exc.ctx.command.list_commands(exc.ctx))
+            return say("cli.unknown_command", name=unknown.group(1), commands=commands)
+        extra = re.match(r"Got unexpected extra argument(?:\(s\)|s)? \((.*)\)", text)
+        if extra:
+            return say("cli.extra_arguments", arguments=extra.group(1))
+    return None
+
+
+def _parameter_name(exc: Exception) -> str:
+    """The parameter an error is about as a person types it: ``--lang``, ``PATH``."""
+    param = exc.param
+    if param is None:
+        hint = exc.param_hint
+        return hint if isinstance(hint, str) else " / ".join(hint or ())
+    if param.param_type_name == "option":
+        return max(param.opts, key=len)
+    return getattr(param, "display_name_raw", None) or param.human_readable_name
+
+
+@dataclasses.dataclass(frozen=True)
+class _ParameterKind:
+    """What values a parameter takes, as far as an error message needs it."""
+
+    choices: tuple[str, ...] = ()
+    low: float | None = None  # inclusive bounds of a number
+    high: float | None = None
+    number: bool = False
+    path: bool = False
+
+
+def _parameter_kind(param) -> _ParameterKind:
+    """The :class:`_ParameterKind` of a Typer parameter: Typer 0.2x+ describes it with a
+    ``type_descriptor``, older Typer with a Click type."""
+    described = getattr(param, "type_descriptor", None)
+    if described is not None:
+        info = described.parameter_info
+        annotation = described.annotation
+        number_types = {int, float}
+        number = annotation in number_types or bool(set(typing.get_args(annotation))
+                                                    & number_types)
+        return _ParameterKind(
+            choices=tuple(str(getattr(c, "value", c)) for c in described.choices or ()),
+            low=info.min if described.is_ranged else None,
+            high=info.max if described.is_ranged else None,
+            number=number, path=described.is_path)
+    kind = param.type
+    open_bound = getattr(kind, "min_open", False) or getattr(kind, "max_open", False)
+    return _ParameterKind(
+        choices=tuple(str(c) for c in getattr(kind, "choices", ()) or ()),
+        low=None if open_bound else getattr(kind, "min", None),
+        high=None if open_bound else getattr(kind, "max", None),
+        number=getattr(kind, "name", "") in ("integer", "float"),
+        path=type(kind).__name__ == "Path")
+
+
+def _range_words(kind: _ParameterKind, lang: str) -> str:
+    """``antara 1 dan 65535``, ``paling sedikit 1``: the bounds of a number in words."""
+    if kind.low is not None and kind.high is not None:
+        return i18n.text("cli.range_between", lang).format(low=_number(kind.low, lang),
+                                                           high=_number(kind.high, lang))
+    if kind.low is not None:
+        return i18n.text("cli.range_at_least", lang).format(low=_number(kind.low, lang))
+    return i18n.text("cli.range_at_most", lang).format(high=_number(kind.high, lang))
+    low, high = kind.min, kind.max
+    if low is not None and high is not None:
+        return i18n.text("cli.range_between", lang).format(low=low, high=high)
+    if low is not None:
+        return i18n.text("cli.range_at_least", lang).format(low=low)
+    if high is not None:
+        return i18n.text("cli.range_at_most", lang).format(high=high)
+    return None
