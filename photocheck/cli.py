@@ -464,7 +464,9 @@ def show_policy(policy: PolicyOption = None, profile: ProfileOption = None,
     table.add_column(words("cli.policy_review"), style="yellow")
     table.add_column(words("cli.policy_face"), overflow="fold")
     for rule in active.rules:
-        table.add_row(rule.reason.value, rule.measure, unit_of(rule.measure),
+        unit = unit_of(rule.measure)
+        table.add_row(rule.reason.value, rule.measure,
+                      i18n.MESSAGES[lang].get(f"ui.unit.{unit}", unit),
                       _bounds(rule.eligible_below, rule.eligible_above, lang),
                       _bounds(rule.review_below, rule.review_above, lang),
                       words("cli.yes" if rule.needs_face else "cli.no"))
