@@ -36,11 +36,11 @@ from .evaluation.cli import app as eval_app
 from .evaluation.cli import calibrate_command
 from .load import IMAGE_SUFFIXES
 from .measures import unit_of
-from .usage import LocalisedGroup, plain_number
 from .messages import Message, text_of
 from .pipeline import Checker, Inspection
 from .policy import DEFAULT_POLICY, KINDS, Policy
 from .schema import Decision, RequestReason, Result, json_schema
+from .usage import LocalisedGroup, plain_number
 
 log = logging.getLogger(__name__)
 
