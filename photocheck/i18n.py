@@ -314,7 +314,7 @@ ID: dict[str, str] = {
     "cli.detail": "Rincian teknis (bahasa Inggris) tampil dengan --lang en.",
     # Usage errors (Click's own, and ours), as `photocheck: Kesalahan perintah: ...`.
     "cli.usage": "Cara pakai",
-    "cli.help_hint": "Lihat '{command} --help' untuk bantuan.",
+    "cli.help_hint": "Lihat '{command} --help' untuk bantuan (dalam bahasa Inggris).",
     "cli.missing": "{name} belum diisi.",
     "cli.unknown_option": "Opsi {name} tidak dikenal.",
     "cli.did_you_mean": "Mungkin maksudnya: {choices}.",
