@@ -12,6 +12,8 @@ Every message lives in one of two dicts, :data:`ID` and :data:`EN`, with identic
 * ``ui.<name>``: the few words the CLI and annotations put around them;
 * ``legend.<mark>``: one line per mark drawn on a photo (:mod:`photocheck.annotate`);
 * ``cli.<name>``: the command line's own lines (summaries, usage errors);
+* ``batch.<name>``: ``photocheck batch``'s progress words, notes and usage errors (made as
+  :class:`photocheck.messages.Message` where the reader's language is not known yet);
 * ``page.<name>``: the counter page's own words (:mod:`photocheck.service`).
 
 Wording rules (the glossary is ``docs/glossary-id.md``):
