@@ -234,7 +234,7 @@ def test_missing_inputs(tmp_path):
         collect_tasks([str(tmp_path / "gone.zip")])
     notes = []
     assert collect_tasks([str(tmp_path / "*.jpg")], warn=notes.append) == []
-    assert notes and "no images" in notes[0]
+    assert notes and "No image files in" in notes[0]
 
 
 # --------------------------------------------------------------------------------------------
@@ -356,7 +356,7 @@ def test_two_runs_cannot_write_one_output(archive_dir, tmp_path, suffix):
     running = batch.open_output(out)
     running.load()
     try:
-        with pytest.raises(BatchError, match="another photocheck batch"):
+        with pytest.raises(BatchError, match="Another photocheck batch"):
             run_batch(collect_tasks([archive_dir])[:1], out, workers=1)
         running.append(judge_chunk(collect_tasks([archive_dir])[:1], None, "quality"))
     finally:

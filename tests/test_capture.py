@@ -439,7 +439,7 @@ def test_cli_profile_must_match_the_policy_file():
                               str(CAPTURE / "grace_hopper_red.jpg")])
     assert ran.exit_code == 2
     assert "--profile" in ran.output
-    shown = runner.invoke(app, ["policy", "--profile", "capture"])
+    shown = runner.invoke(app, ["policy", "--profile", "capture", "--lang", "en"])
     assert shown.exit_code == 0 and "kind capture" in shown.output
     assert "Background colour" in shown.output
 

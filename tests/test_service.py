@@ -585,7 +585,7 @@ def test_cli_serve_refuses_the_network_without_a_key(monkeypatch):
     monkeypatch.delenv("PHOTOCHECK_API_KEY", raising=False)
     result = CliRunner().invoke(cli_app, ["serve", "--host", "0.0.0.0"])
     assert result.exit_code == 2
-    assert "API key" in result.output
+    assert "--api-key" in result.output
 
 
 def test_cli_serve_passes_its_options_on(monkeypatch, tmp_path):
