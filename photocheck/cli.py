@@ -406,7 +406,7 @@ def serve_command(
     except ValueError:
         message = Message("cli.serve_exposed", host=host, env=API_KEY_ENV, local=DEFAULT_HOST)
         _usage_error(f"--host: {message.text(lang)}", lang)
-    serve(settings)
+    serve(settings, lang)
 
 
 @app.command()

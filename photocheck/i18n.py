@@ -312,6 +312,14 @@ ID: dict[str, str] = {
     ),
     "cli.batch_note": "Catatan",
     "cli.count": "Jumlah",
+    "serve.started": ("photocheck {version}: halaman loket {where}/ , dokumentasi API "
+                      "{where}/docs ; {workers} proses x {checkers} pemeriksa; kunci API "
+                      "{api_key}; catatan audit {audit_log}"),
+    "serve.unauthenticated": ("PERINGATAN: melayani di {host} TANPA kunci API "
+                              "(--allow-unauthenticated): siapa pun yang dapat menjangkau port "
+                              "ini dapat memeriksa foto."),
+    "serve.on": "wajib",
+    "serve.off": "tidak ada",
     "cli.api_key_visible": ("PERINGATAN: --api-key memperlihatkan kunci kepada setiap pengguna "
                             "komputer ini (ps); pakai --api-key-file atau {env}."),
     # Before an error's technical detail, which is shown in English only (``--lang en``).
@@ -768,6 +776,14 @@ EN: dict[str, str] = {
     ),
     "cli.batch_note": "Note",
     "cli.count": "Count",
+    "serve.started": ("photocheck {version}: counter page {where}/ , API docs {where}/docs ; "
+                      "{workers} process(es) x {checkers} checker(s); API key {api_key}; "
+                      "audit log {audit_log}"),
+    "serve.unauthenticated": ("WARNING: serving on {host} WITHOUT an API key "
+                              "(--allow-unauthenticated): anyone who can reach this port can "
+                              "check photos."),
+    "serve.on": "required",
+    "serve.off": "off",
     "cli.api_key_visible": ("WARNING: --api-key shows the key to every user of this machine "
                             "(ps); use --api-key-file or {env} instead."),
     "cli.detail": "Technical detail:",

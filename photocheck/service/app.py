@@ -605,20 +605,22 @@ async def _send_problem(send: Callable, status: int, detail: str) -> None:
 # Serving
 
 
-def serve(settings: ServiceSettings) -> None:
-    """Run the service under uvicorn until Ctrl-C. ValueError for unsafe or bad settings."""
+def serve(settings: ServiceSettings, lang: str = i18n.DEFAULT_LANGUAGE) -> None:
+    """Run the service under uvicorn until Ctrl-C. ValueError for unsafe or bad settings.
+    ``lang``: the language of the lines printed for the operator."""
     import uvicorn
 
     settings.check_exposure()
     app = create_app(settings)
     if not settings.loopback and settings.api_key is None:
-        print(f"WARNING: serving on {settings.host} WITHOUT an API key "
-              "(--allow-unauthenticated): anyone who can reach this port can check photos.",
+        print(i18n.text("serve.unauthenticated", lang).format(host=settings.host),
               file=sys.stderr)
     where = f"http://{settings.host}:{settings.port}"
-    print(f"photocheck {__version__}: counter page {where}/ , API docs {where}/docs ; "
-          f"{settings.workers} process(es) x {settings.checkers} checker(s); API key {'required' if settings.api_key else 'off'}"
-          f"; audit log {settings.audit_log or 'off'}", file=sys.stderr)
+    on, off = i18n.text("serve.on", lang), i18n.text("serve.off", lang)
+    print(i18n.text("serve.started", lang).format(
+        version=__version__, where=where, workers=settings.workers, checkers=settings.checkers,
+        api_key=on if settings.api_key else off, audit_log=settings.audit_log or off),
+        file=sys.stderr)
     options = dict(host=settings.host, port=settings.port, log_level="info",
                    http=f"{__package__}.protocol:HeaderDeadlineProtocol",
                    access_log=settings.access_log, limit_concurrency=settings.max_connections,
