@@ -590,7 +590,8 @@ def test_cli_serve_refuses_the_network_without_a_key(monkeypatch):
 
 def test_cli_serve_passes_its_options_on(monkeypatch, tmp_path):
     started: list[ServiceSettings] = []
-    monkeypatch.setattr("photocheck.service.app.serve", started.append)
+    monkeypatch.setattr("photocheck.service.app.serve",
+                        lambda settings, lang="id": started.append(settings))
     monkeypatch.setenv("PHOTOCHECK_API_KEY", KEY)
     result = CliRunner().invoke(cli_app, [
         "serve", "--host", "0.0.0.0", "--port", "9123", "--workers", "4", "--checkers", "3",
@@ -749,7 +750,8 @@ def test_workers_get_the_key_from_a_private_file_removed_afterwards(monkeypatch)
 
 def test_cli_api_key_on_the_command_line_warns_and_the_file_works(monkeypatch, tmp_path):
     started: list[ServiceSettings] = []
-    monkeypatch.setattr("photocheck.service.app.serve", started.append)
+    monkeypatch.setattr("photocheck.service.app.serve",
+                        lambda settings, lang="id": started.append(settings))
     monkeypatch.delenv("PHOTOCHECK_API_KEY", raising=False)
     shown = CliRunner().invoke(cli_app, ["serve", "--api-key", KEY])
     assert shown.exit_code == 0 and "ps" in shown.output
