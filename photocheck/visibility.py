@@ -60,10 +60,9 @@ def patch_centres(points: np.ndarray) -> dict[str, tuple[float, float]]:
 def patch_corners(points: np.ndarray) -> dict[str, np.ndarray]:
     """The four corners (4, 2) of each feature's patch, canonical px (for drawing)."""
     corners = {}
-    for name, (cx, cy) in patch_centres(points).items():
-        width, height = PATCH_SIZE[KIND_OF[name]]
-        corners[name] = np.array([[cx - width / 2, cy - height / 2], [cx + width / 2, cy - height / 2],
-                                  [cx + width / 2, cy + height / 2], [cx - width / 2, cy + height / 2]])
+    unit_square = np.array([[-0.5, -0.5], [0.5, -0.5], [0.5, 0.5], [-0.5, 0.5]])
+    for name, centre in patch_centres(points).items():
+        corners[name] = np.asarray(centre) + unit_square * PATCH_SIZE[KIND_OF[name]]
     return corners
 
 
