@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -82,7 +83,10 @@ def main() -> None:
             faces = checker._finder.detect(loaded.rgb)
             ctx = build_context(loaded.rgb, faces, canonical_face_width=proc.canonical_face_width,
                                 crop_margin=proc.canonical_crop_margin)
-            measures = measure_all(ctx, policy.measure_params)
+            canonical = ctx.canonical
+            ctx = replace(ctx, covered=checker._finder.covered_features(canonical.rgb,
+                                                                       canonical.points))
+            measures = measure_all(ctx, policy.measure_params, policy.measure_names)
             stages = {
                 "check(path), end to end": lambda: checker.check(path),
                 "  decode (load_image)": lambda: load_image(
@@ -92,7 +96,10 @@ def main() -> None:
                 "  canonical face context": lambda: build_context(
                     loaded.rgb, faces, canonical_face_width=proc.canonical_face_width,
                     crop_margin=proc.canonical_crop_margin),
-                "  measures": lambda: measure_all(ctx, policy.measure_params),
+                "  feature visibility": lambda: checker._finder.covered_features(
+                    canonical.rgb, canonical.points),
+                "  measures": lambda: measure_all(ctx, policy.measure_params,
+                                                  policy.measure_names),
                 "  decision": lambda: policy.decide(measures, has_face=True),
             }
             results = {name: timed(fn, args.repeat) for name, fn in stages.items()}

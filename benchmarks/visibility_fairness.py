@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from photocheck.detect import FaceFinder
 from photocheck.evaluation.synth import degrade
 from photocheck.evaluation.score import wilson
 from photocheck.pipeline import Checker
@@ -56,9 +57,9 @@ def portraits(shared: Path) -> list[tuple[Path, tuple[str, ...]]]:
     return out
 
 
-def versions(rgb: np.ndarray, checker: Checker):
+def versions(rgb: np.ndarray, finder: FaceFinder):
     """The portrait framed at every width and quality, as JPEG bytes."""
-    faces = checker._finder.detect(rgb)  # the same detector the checker uses
+    faces = finder.detect(rgb)
     if not faces:
         return
     face = faces[0]
@@ -81,13 +82,13 @@ def main() -> None:
         raise SystemExit(f"no portraits under {args.shared}")
     counts = defaultdict(lambda: [0, 0, 0])  # tag -> versions, with finding, eligible
     flagged = defaultdict(set)
-    with Checker() as checker:
+    with Checker() as checker, FaceFinder.create_from_options() as finder:
         for path, tags in found:
             groups = [t for t in TAGS if t in tags] or (["untagged"] if not tags else [])
             if not groups:
                 continue
             rgb = np.asarray(Image.open(path).convert("RGB"))
-            for width, quality, data in versions(rgb, checker):
+            for width, quality, data in versions(rgb, finder):
                 result = checker.check(data)
                 finding = any(f.reason.value == VISIBILITY for f in result.findings)
                 for group in groups:

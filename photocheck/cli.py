@@ -5,9 +5,11 @@ Every judgement goes through one :class:`~photocheck.pipeline.Checker`; this mod
 arguments into calls and results into lines (Rich) or JSON Lines. Results go to stdout,
 diagnostics to stderr.
 
-What a person reads (result lines, summaries, our own usage errors) is in ``--lang``
-(Indonesian by default, texts from :mod:`photocheck.i18n`); the English technical detail of an
-error stays in ``--json`` (``error.message``) and in the log.
+What a person reads (result lines, summaries, progress, usage errors: ours and Click's, the
+latter through :mod:`photocheck.usage`) is in ``--lang`` (Indonesian by default, texts from
+:mod:`photocheck.i18n`); the English technical detail of an error stays in ``--json``
+(``error.message``), the log, and ``--lang en``. The ``--help`` pages stay English (Click and
+Typer build them from the docstrings below).
 """
 
 from __future__ import annotations
@@ -19,24 +21,26 @@ import logging
 import os
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional
 
 import typer
 from rich import box
-from rich.console import Console, Group
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from . import __version__, i18n, palette
-from .batch import (DEFAULT_CHUNK_SIZE, BatchError, RichProgress, Summary, collect_tasks,
-                    open_output, run_batch)
+from .batch import (DEFAULT_CHUNK_SIZE, BatchError, RichProgress, collect_tasks, open_output,
+                    run_batch, summary_table)
 from .evaluation.cli import app as eval_app
 from .evaluation.cli import calibrate_command
 from .load import IMAGE_SUFFIXES
 from .measures import unit_of
+from .messages import Message, text_of
 from .pipeline import Checker, Inspection
-from .policy import KINDS, Policy
+from .policy import DEFAULT_POLICY, KINDS, Policy
 from .schema import Decision, RequestReason, Result, json_schema
+from .usage import LocalisedGroup, plain_number
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +55,7 @@ LangOption = Annotated[
 ]
 
 app = typer.Typer(
+    cls=LocalisedGroup,
     name="photocheck",
     help="Is the portrait on a KTP-el card eligible for photo replacement?",
     no_args_is_help=True,
@@ -111,7 +116,9 @@ def main(
 def check(
     paths: Annotated[
         list[Path],
-        typer.Argument(show_default=False, metavar="PATH",
+        # readable=False: an unreadable file is an error result (``unreadable``) like any
+        # other bad input, not a usage error that stops the other files being judged.
+        typer.Argument(show_default=False, metavar="PATH", readable=False,
                        help="Image files. A directory adds its image files (jpg, jpeg, png, "
                             "webp, bmp, tif, tiff, gif), sorted, not recursively."),
     ],
@@ -158,7 +165,7 @@ def check(
     usage error (bad option, unknown policy, no image files to check).
     """
     lang = i18n.check_language(lang)
-    active = _load_policy(policy, profile)
+    active = _load_policy(policy, profile, lang)
     inputs = _expand(paths, lang)
     if not inputs:
         _usage_error(i18n.text("cli.no_images", lang), lang)
@@ -263,7 +270,7 @@ def batch_command(
     (e.g. models could not be loaded); [bold]2[/bold] usage error.
     """
     lang = i18n.check_language(lang)
-    _load_policy(policy)
+    _load_policy(policy, lang=lang)
     try:
         open_output(out)  # a bad suffix is a usage error before any listing
         use_dask = engine is BatchEngine.DASK or scheduler is not None
@@ -276,18 +283,23 @@ def batch_command(
         if not tasks:  # one line, not a note per input and then the error
             _usage_error(i18n.text("cli.no_images", lang), lang)
         for note in notes:  # batch's own notes (damaged archive, skipped manifest row)
-            err.print(Text(f"{i18n.text('cli.batch_note', lang)}: {note}", style="yellow"))
+            err.print(Text(f"{i18n.text('cli.batch_note', lang)}: {text_of(note, lang)}",
+                           style="yellow"))
         with contextlib.ExitStack() as stack:
             chosen = None
             if use_dask:
                 from .batch.dask_engine import DaskEngine
 
                 chosen = stack.enter_context(DaskEngine(scheduler, workers=workers))
-            progress = stack.enter_context(RichProgress(err, enabled=not no_progress))
+            progress = stack.enter_context(RichProgress(err, enabled=not no_progress,
+                                                        lang=lang))
             summary = run_batch(tasks, out, engine=chosen, workers=workers, policy=policy,
-                                reason=reason.value, chunk_size=chunk_size, progress=progress)
+                                reason=reason.value, chunk_size=chunk_size, progress=progress,
+                                not_images=tasks.not_images)
     except BatchError as exc:
-        _usage_error(f"{exc.param + ': ' if exc.param else ''}{exc}", lang)
+        log.info("batch usage error: %s", exc)
+        _usage_error(f"{exc.param + ': ' if exc.param else ''}{text_of(exc.message, lang)}",
+                     lang)
     except KeyboardInterrupt:  # while listing the inputs
         raise typer.Exit(130) from None
     except typer.Exit:
@@ -296,7 +308,7 @@ def batch_command(
         log.exception("the batch stopped")
         err.print(Text(f"photocheck: {i18n.text('cli.batch_failed', lang)}", style="bold red"))
         raise typer.Exit(1) from None
-    err.print(_batch_summary(summary, lang))
+    err.print(summary_table(summary, lang))
     if summary.interrupted:
         raise typer.Exit(130)
 
@@ -329,6 +341,7 @@ from .service.settings import (API_KEY_ENV, DEFAULT_HOST, DEFAULT_MAX_PIXELS,  #
 
 @app.command("serve")
 def serve_command(
+    ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on. Anything but loopback "
                                            "needs --api-key (or --allow-unauthenticated).")
                     ] = DEFAULT_HOST,
@@ -336,7 +349,11 @@ def serve_command(
     api_key: Annotated[Optional[str], typer.Option(
         envvar=API_KEY_ENV, show_default=False,
         help="Require this key in the X-API-Key header of /v1/check and /v1/policy "
-             "(the page asks for it).")] = None,
+             "(the page asks for it). On the command line it shows in the process list: "
+             "prefer --api-key-file or the environment variable.")] = None,
+    api_key_file: Annotated[Optional[Path], typer.Option(
+        dir_okay=False, metavar="PATH", show_default=False,
+        help="Read the API key from this file (e.g. mode 600).")] = None,
     allow_unauthenticated: Annotated[bool, typer.Option(
         "--allow-unauthenticated",
         help="Serve a non-loopback --host without an API key (a closed network only).")
@@ -359,13 +376,22 @@ def serve_command(
              "photo). Off by default: nothing is stored.")] = None,
     access_log: Annotated[bool, typer.Option(
         help="Log method, path and status of each request (never content).")] = True,
+    lang: LangOption = i18n.Language.ID,
 ) -> None:
     """Start the counter service: the web page at / and the HTTP API under /v1 (docs at
     /docs). Runs until Ctrl-C. See README.md, "Counter service"."""
     from .service import ServiceSettings, serve  # FastAPI and uvicorn only when serving
 
-    _load_policy(policy)  # a bad policy is a usage error, before anything starts
-    options = dict(host=host, port=port, api_key=api_key, policy=policy,
+    lang = i18n.check_language(lang)
+    _load_policy(policy, lang=lang)  # a bad policy is a usage error, before anything starts
+    source = ctx.get_parameter_source("api_key")
+    if api_key is not None and getattr(source, "name", "") == "COMMANDLINE":
+        err.print(Text(i18n.text("cli.api_key_visible", lang).format(env=API_KEY_ENV),
+                       style="yellow"))
+    if api_key_file is not None:
+        api_key = None  # the file wins over the environment
+    options = dict(host=host, port=port, api_key=api_key, api_key_file=api_key_file,
+                   policy=policy,
                    allow_unauthenticated=allow_unauthenticated,
                    max_upload_bytes=round(max_upload_mb * 2**20), max_pixels=max_pixels,
                    audit_log=audit_log, access_log=access_log, checkers=checkers)
@@ -373,10 +399,14 @@ def serve_command(
         options["workers"] = workers
     try:
         settings = ServiceSettings(**options)
+    except ValueError as exc:  # (the options' own bounds catch what this checks)
+        _usage_error(Message("cli.bad_usage", str(exc)).text(lang), lang)
+    try:
         settings.check_exposure()
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--host / --api-key") from None
-    serve(settings)
+    except ValueError:
+        message = Message("cli.serve_exposed", host=host, env=API_KEY_ENV, local=DEFAULT_HOST)
+        _usage_error(f"--host: {message.text(lang)}", lang)
+    serve(settings, lang)
 
 
 @app.command()
@@ -386,63 +416,79 @@ def schema() -> None:
 
 
 @app.command("policy")
-def show_policy(policy: PolicyOption = None, profile: ProfileOption = None) -> None:
-    """Show the active policy: name, kind, version, how it was fitted, and its rules."""
-    active = _load_policy(policy, profile)
+def show_policy(policy: PolicyOption = None, profile: ProfileOption = None,
+                lang: LangOption = i18n.Language.ID) -> None:
+    """Show the active policy: name, kind, version, how it was fitted, and its rules. Reason
+    and measure names are the codes of the JSON results; the policy's own description is
+    shown as its file writes it."""
+    lang = i18n.check_language(lang)
+    active = _load_policy(policy, profile, lang)
     kind = KINDS[active.kind]
-    out.print(Text.assemble(("Policy ", "bold"), (active.name, "bold cyan"), " ",
-                            (active.version, "cyan"), f"  (kind {active.kind})"))
+
+    def words(key: str) -> str:
+        return i18n.text(key, lang)
+
+    out.print(Text.assemble((f"{words('cli.policy')} ", "bold"), (active.name, "bold cyan"),
+                            " ", (active.version, "cyan"),
+                            f"  ({words('cli.policy_kind').format(kind=active.kind)})"))
     if active.description:
         out.print(Text(active.description))
     if active.fitted_on:
-        out.print(Text.assemble(("Fitted on: ", "bold"), " ".join(active.fitted_on.split())))
-    table = Table(title=f"Rules: {kind.defect.value} beats review beats {kind.clean.value} "
-                        f"({kind.clean_reason.value})",
-                  title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("Reason", style="bold", no_wrap=True)
-    table.add_column("Measure", no_wrap=True)  # names are looked up: never split them
-    table.add_column("Unit")
-    table.add_column(kind.defect.value.capitalize(), style="red")
-    table.add_column("Review", style="yellow")
-    table.add_column("Face", overflow="fold")
+        out.print(Text.assemble((f"{words('cli.policy_fitted_on')}: ", "bold"),
+                                " ".join(active.fitted_on.split())))
+    title = words("cli.policy_rules").format(
+        defect=i18n.decision_label(kind.defect, lang),
+        review=i18n.decision_label(Decision.REVIEW, lang),
+        clean=i18n.decision_label(kind.clean, lang), clean_reason=kind.clean_reason.value)
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column(words("cli.policy_reason"), style="bold", no_wrap=True)
+    table.add_column(words("cli.policy_measure"), no_wrap=True)  # codes: never split them
+    table.add_column(words("cli.policy_unit"))
+    table.add_column(words("cli.policy_decides"), style="red")
+    table.add_column(words("cli.policy_review"), style="yellow")
+    table.add_column(words("cli.policy_face"), overflow="fold")
     for rule in active.rules:
         unit = unit_of(rule.measure)
-        table.add_row(rule.reason.value, rule.measure, unit,
-                      _bounds(rule.eligible_below, rule.eligible_above),
-                      _bounds(rule.review_below, rule.review_above),
-                      "yes" if rule.needs_face else "no")
+        table.add_row(rule.reason.value, rule.measure,
+                      i18n.MESSAGES[lang].get(f"ui.unit.{unit}", unit),
+                      _bounds(rule.eligible_below, rule.eligible_above, lang),
+                      _bounds(rule.review_below, rule.review_above, lang),
+                      words("cli.yes" if rule.needs_face else "cli.no"))
     out.print(table)
     colour = active.background_colour
     if colour is not None:
-        hues = ", ".join(f"{name} {hue:g} deg" for name, hue in colour.hue_deg.items())
-        out.print(Text.assemble(
-            ("Background colour: ", "bold"),
-            f"{colour.odd_year} for an odd birth year, {colour.even_year} for an even one; "
-            f"class hues (CIELAB h_ab) {hues}, within {colour.hue_tolerance_deg:g} deg; "
-            f"chroma at least {colour.min_chroma:g}. Without a birth year: review."))
+        degrees = words("ui.unit.deg")
+        hues = ", ".join(f"{_colour_name(name, lang)} {plain_number(hue, lang)} {degrees}"
+                         for name, hue in colour.hue_deg.items())
+        out.print(Text(words("cli.policy_background").format(
+            odd=_colour_name(colour.odd_year, lang), even=_colour_name(colour.even_year, lang),
+            hues=hues, tolerance=plain_number(colour.hue_tolerance_deg, lang),
+            chroma=plain_number(colour.min_chroma, lang))))
 
 
 # --------------------------------------------------------------------------------------------
 # Helpers
 
 
-def _load_policy(source: str | None, profile: Profile | None = None) -> Policy:
+def _load_policy(source: str | None, profile: Profile | None = None,
+                 lang: str = i18n.DEFAULT_LANGUAGE) -> Policy:
     """The policy of ``--policy`` (a name or file) and ``--profile`` (a shipped policy name):
-    either alone, or both when the file is of the profile's kind."""
+    either alone, or both when the file is of the profile's kind. A usage error otherwise."""
+    chosen = source if source is not None else (profile.value if profile is not None else None)
     try:
-        loaded = Policy.load(source if source is not None else
-                             (profile.value if profile is not None else None))
+        loaded = Policy.load(chosen)
     except (OSError, ValueError) as exc:  # missing file, unknown name, bad TOML or rule
         detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise typer.BadParameter(detail, param_hint="--policy") from None
+        message = Message("cli.bad_policy", detail, source=chosen or DEFAULT_POLICY)
+        _usage_error(f"--policy: {message.text(lang)}", lang)
     if profile is not None and loaded.kind != profile.value:
-        raise typer.BadParameter(
-            f"policy {loaded.name!r} is a {loaded.kind} policy, not {profile.value}",
-            param_hint="--profile")
+        message = Message("cli.policy_not_of_kind", name=loaded.name, kind=loaded.kind,
+                          profile=profile.value)
+        _usage_error(f"--profile: {message.text(lang)}", lang)
     return loaded
 
 
-def _usage_error(message: str, lang: str) -> None:
+def _usage_error(message: str, lang: str) -> NoReturn:
     """Print ``message`` as a usage error in ``lang`` and exit 2 (as Click's own errors do)."""
     err.print(Text(f"photocheck: {i18n.text('cli.usage_error', lang)}: {message}",
                    style="bold red"))
@@ -455,17 +501,21 @@ def _expand(paths: list[Path], lang: str) -> list[Path]:
     inputs: list[Path] = []
     empty: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir()
-                           if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-            if not found:
-                empty.append(path)
-            inputs.extend(found)
-        else:
+        try:
+            found = (sorted(p for p in path.iterdir()
+                            if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+                     if path.is_dir() else None)
+        except OSError:  # a folder that cannot be listed: the checker reports it unreadable
+            found = None
+        if found is None:
             inputs.append(path)
+            continue
+        if not found:
+            empty.append(path)
+        inputs.extend(found)
     for path in empty if inputs else ():
-        err.print(Text(f"photocheck: {i18n.text('cli.no_images_in', lang).format(where=path)}",
-                       style="yellow"))
+        err.print(Text("photocheck: " + i18n.text('cli.no_images_in', lang).format(
+            where=shown(os.fspath(path))), style="yellow"))
     return inputs
 
 
@@ -484,15 +534,21 @@ def _write_annotation(inspection: Inspection, folder: Path, source: Path, used: 
         return save_annotation(inspection, folder / name, policy, lang)
     except Exception:
         log.exception("cannot write the annotation %s", folder / name)
-        err.print(Text(f"photocheck: "
-                       f"{i18n.text('cli.annotation_failed', lang).format(path=folder / name)}",
+        failed = i18n.text("cli.annotation_failed", lang)
+        err.print(Text(f"photocheck: {failed.format(path=shown(os.fspath(folder / name)))}",
                        style="red"))
         return None
 
 
+def shown(text: str) -> str:
+    """``text`` safe for a terminal: each non-printable character (an escape code in a file
+    name, an undecodable byte) written as its Python escape, e.g. ``\\x1b``."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _row(result: Result, lang: str, annotation: Path | None) -> Text:
     line = Text()
-    line.append(result.path or "<image>", style="bold")
+    line.append(shown(result.path or "<image>"), style="bold")
     line.append("  ")
     line.append(i18n.decision_label(result.decision, lang), style=STYLES[result.decision])
     if result.error is not None:
@@ -503,42 +559,9 @@ def _row(result: Result, lang: str, annotation: Path | None) -> Text:
         line.append("  " + " ".join(i18n.reason_sentence(r, result.decision, lang)
                                     for r in result.reasons))
     if annotation is not None:
-        line.append(f"  [{i18n.text('ui.annotation', lang)}: {os.fspath(annotation)}]",
+        line.append(f"  [{i18n.text('ui.annotation', lang)}: {shown(os.fspath(annotation))}]",
                     style="dim")
     return line
-
-
-def _batch_summary(summary: Summary, lang: str) -> Group:
-    """What a batch run did, in ``lang``: counts per decision and per reason in words."""
-    done = summary.skipped + summary.judged
-    parts: list[Text | Table] = [Text(i18n.text("cli.batch_done", lang).format(
-        done=_count(done, lang), total=_count(summary.total, lang), out=summary.out,
-        judged=_count(summary.judged, lang), skipped=_count(summary.skipped, lang)),
-        style="bold")]
-    for title, counts, label in (
-            ("page.slip_decision", summary.decisions, i18n.decision_label),
-            ("page.reasons", summary.reasons, i18n.reason_text)):
-        if counts:
-            table = Table(box=None, pad_edge=False, show_edge=False)
-            table.add_column(i18n.text(title, lang), style="bold")
-            table.add_column(i18n.text("cli.count", lang), justify="right")
-            for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-                try:
-                    words = label(code, lang)
-                except ValueError:  # a code this version does not know
-                    words = code
-                table.add_row(words, _count(count, lang))
-            parts.append(table)
-    if summary.decisions.get(Decision.ERROR.value):
-        parts.append(Text(i18n.text("cli.batch_error_note", lang), style="dim"))
-    if summary.interrupted:
-        parts.append(Text(i18n.text("cli.batch_stopped", lang).format(
-            remaining=_count(summary.remaining, lang)), style="bold yellow"))
-    return Group(*parts)
-
-
-def _count(value: int, lang: str) -> str:
-    return i18n.format_number(value, lang, 0, grouping=True)
 
 
 def _summary(counts: Counter[Decision], total: int, lang: str) -> Text:
@@ -547,10 +570,16 @@ def _summary(counts: Counter[Decision], total: int, lang: str) -> Text:
                 + ", ".join(parts), style="bold")
 
 
-def _bounds(below: float | None, above: float | None) -> str:
+def _bounds(below: float | None, above: float | None, lang: str) -> str:
     parts = []
     if below is not None:
-        parts.append(f"< {below:g}")
+        parts.append(f"< {plain_number(below, lang)}")
     if above is not None:
-        parts.append(f"> {above:g}")
-    return " or ".join(parts) or "-"
+        parts.append(f"> {plain_number(above, lang)}")
+    return f" {i18n.text('cli.or', lang)} ".join(parts) or "-"
+
+
+def _colour_name(name: str, lang: str) -> str:
+    """A background colour class of a policy (``red``, ``blue``) in words."""
+    key = f"ui.colour.{name}"
+    return i18n.text(key, lang) if key in i18n.MESSAGES[lang] else name

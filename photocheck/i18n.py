@@ -12,6 +12,8 @@ Every message lives in one of two dicts, :data:`ID` and :data:`EN`, with identic
 * ``ui.<name>``: the few words the CLI and annotations put around them;
 * ``legend.<mark>``: one line per mark drawn on a photo (:mod:`photocheck.annotate`);
 * ``cli.<name>``: the command line's own lines (summaries, usage errors);
+* ``batch.<name>``: ``photocheck batch``'s progress words, notes and usage errors (made as
+  :class:`photocheck.messages.Message` where the reader's language is not known yet);
 * ``page.<name>``: the counter page's own words (:mod:`photocheck.service`).
 
 Wording rules (the glossary is ``docs/glossary-id.md``):
@@ -310,6 +312,129 @@ ID: dict[str, str] = {
     ),
     "cli.batch_note": "Catatan",
     "cli.count": "Jumlah",
+    "serve.started": ("photocheck {version}: halaman loket {where}/ , dokumentasi API "
+                      "{where}/docs ; {workers} proses x {checkers} pemeriksa; kunci API "
+                      "{api_key}; catatan audit {audit_log}"),
+    "serve.unauthenticated": ("PERINGATAN: melayani di {host} TANPA kunci API "
+                              "(--allow-unauthenticated): siapa pun yang dapat menjangkau port "
+                              "ini dapat memeriksa foto."),
+    "serve.on": "wajib",
+    "serve.off": "tidak ada",
+    "cli.api_key_visible": ("PERINGATAN: --api-key memperlihatkan kunci kepada setiap pengguna "
+                            "komputer ini (ps); pakai --api-key-file atau {env}."),
+    # Before an error's technical detail, which is shown in English only (``--lang en``).
+    "cli.detail": "Rincian teknis (bahasa Inggris) tampil dengan --lang en.",
+    # Usage errors (Click's own, and ours), as `photocheck: Kesalahan perintah: ...`.
+    "cli.usage": "Cara pakai",
+    "cli.help_hint": "Lihat '{command} --help' untuk bantuan (dalam bahasa Inggris).",
+    "cli.missing": "{name} belum diisi.",
+    "cli.unknown_option": "Opsi {name} tidak dikenal.",
+    "cli.did_you_mean": "Mungkin maksudnya: {choices}.",
+    "cli.needs_value": "Opsi {name} perlu diberi nilai.",
+    "cli.bad_choice": "Nilai untuk {name} tidak dikenal. Pilihan: {choices}.",
+    "cli.bad_number": "Nilai untuk {name} harus berupa angka.",
+    "cli.bad_range": "Nilai untuk {name} harus berupa angka {range}.",
+    "cli.range_between": "antara {low} dan {high}",
+    "cli.range_at_least": "paling sedikit {low}",
+    "cli.range_at_most": "paling banyak {high}",
+    "cli.bad_path": "Berkas atau folder untuk {name} tidak ada atau tidak dapat dipakai.",
+    "cli.bad_value": "Nilai untuk {name} tidak sah.",
+    "cli.unknown_command": "Perintah {name} tidak dikenal. Perintah yang ada: {commands}.",
+    "cli.extra_arguments": "Ada argumen berlebih: {arguments}.",
+    "cli.bad_usage": "Perintah tidak dapat dipahami.",
+    "cli.aborted": "Dibatalkan.",
+    "cli.bad_policy": (
+        "Kebijakan {source} tidak dapat dimuat (nama tidak dikenal, berkas tidak ada, atau "
+        "isinya rusak)."
+    ),
+    "cli.policy_not_of_kind": "Kebijakan {name} berjenis {kind}, bukan {profile}.",
+    "cli.serve_exposed": (
+        "Layanan tidak dijalankan di {host} tanpa kunci API: siapa pun di jaringan dapat "
+        "mengirim dan membaca foto KTP. Beri --api-key atau {env}, pakai alamat {local}, atau"
+        " --allow-unauthenticated bila jaringannya tertutup."
+    ),
+    # photocheck policy.
+    "cli.policy": "Kebijakan",
+    "cli.policy_kind": "jenis {kind}",
+    "cli.policy_fitted_on": "Ditetapkan dari",
+    "cli.policy_rules": (
+        "Aturan: '{defect}' didahulukan, lalu '{review}', selain itu '{clean}' "
+        "({clean_reason})."
+    ),
+    "cli.policy_reason": "Alasan",
+    "cli.policy_measure": "Ukuran",
+    "cli.policy_unit": "Satuan",
+    "cli.policy_face": "Perlu wajah",
+    "cli.policy_decides": "Diputuskan bila",
+    "cli.policy_review": "Diperiksa bila",
+    "cli.yes": "ya",
+    "cli.no": "tidak",
+    "cli.or": "atau",
+    "cli.policy_background": (
+        "Warna latar: {odd} untuk tahun lahir ganjil, {even} untuk tahun lahir genap; rona "
+        "tiap warna (CIELAB h_ab) {hues}, selisih paling banyak {tolerance} derajat; "
+        "kepekatan warna (kroma) paling sedikit {chroma}. Tanpa tahun lahir: perlu "
+        "pemeriksaan petugas."
+    ),
+    # photocheck batch: progress, notes on the inputs, usage errors.
+    "batch.phase.judging": "memeriksa",
+    "batch.phase.checking_done": "mencocokkan hasil sebelumnya",
+    "batch.rate": "{rate} gambar/detik",
+    "batch.eta": "sisa",
+    "batch.not_images_skipped": (
+        "{count} berkas dilewati karena bukan berkas gambar (menurut akhiran namanya, "
+        "misalnya .txt atau .pdf)."
+    ),
+    "batch.tar_damaged": (
+        "Arsip {path} rusak setelah {count} gambar; gambar-gambar itu tetap diperiksa."
+    ),
+    "batch.manifest_row_no_path": "{path}, baris {line}: kolom path kosong; baris dilewati.",
+    "batch.manifest_row_repeated": (
+        "{path}, baris {line}: berkas dan id sama dengan baris {first}; baris dilewati."
+    ),
+    "batch.manifest_id_twice": (
+        "{path}, baris {line}: id '{id}' juga dipakai di baris {first} untuk berkas lain; "
+        "keduanya diperiksa."
+    ),
+    "batch.bad_limits": "Berkas batas sumber daya tidak dapat dibaca.",
+    "batch.no_such_file": "{path}: berkas tidak ada.",
+    "batch.bad_zip": "Arsip zip {path} tidak dapat dibaca.",
+    "batch.bad_tar": "Arsip tar {path} tidak dapat dibaca.",
+    "batch.manifest_no_path": (
+        "Daftar berkas (manifest) {path} tidak punya kolom 'path' (kolom yang ada: "
+        "{columns})."
+    ),
+    "batch.bad_manifest": "Daftar berkas (manifest) {path} tidak dapat dibaca.",
+    "batch.needs_fsspec": (
+        "{path}: alamat URL dibaca dengan paket fsspec: pip install 'photocheck[dask]'"
+    ),
+    "batch.cannot_list": "Isi {path} tidak dapat didaftar.",
+    "batch.unknown_output": (
+        "{path}: format berkas hasil tidak dikenal; beri nama *.jsonl, *.csv atau *.parquet."
+    ),
+    "batch.not_a_batch_row": (
+        "{path}, baris {line}, bukan baris hasil photocheck batch; pilih --out lain."
+    ),
+    "batch.other_columns": (
+        "{path} memiliki kolom yang berbeda dari hasil photocheck batch; pilih --out lain."
+    ),
+    "batch.not_a_batch_file": "{path} bukan berkas hasil photocheck batch; pilih --out lain.",
+    "batch.cannot_read_output": "{path} tidak dapat dibaca; pilih --out lain.",
+    "batch.needs_pyarrow": "Menulis Parquet memerlukan pyarrow: pip install 'photocheck[parquet]'",
+    "batch.output_locked": "Proses photocheck batch lain sedang menulis {path}.",
+    "batch.needs_dask": "Mesin Dask memerlukan dask.distributed: pip install 'photocheck[dask]'",
+    "batch.workers_with_scheduler": (
+        "--workers tidak berlaku untuk klaster yang sudah ada (--scheduler): klaster itu "
+        "punya pekerjanya sendiri."
+    ),
+    "batch.cannot_connect": "Tidak dapat terhubung ke penjadwal Dask {address}.",
+    "batch.unknown_reason": "Alasan permohonan tidak dikenal: {reason}.",
+    "batch.chunk_size": "Ukuran potongan (--chunk-size) paling sedikit 1.",
+    "batch.other_judgement": (
+        "{path} berisi hasil kebijakan {name} {version} untuk alasan {earlier}; proses ini "
+        "memakai kebijakan {policy} {policy_version} untuk alasan {reason}. Pakai --policy "
+        "dan --reason yang sama untuk melanjutkan, atau --out lain."
+    ),
     # The counter page (photocheck serve).
     "page.title": "Pemeriksaan Foto KTP-el",
     "page.subtitle": "Apakah foto pada KTP-el memenuhi syarat untuk diganti?",
@@ -347,6 +472,8 @@ ID: dict[str, str] = {
     "page.api_key_hint": "Layanan ini memerlukan kunci API. Tanyakan kepada pengelola sistem.",
     "page.api_key_save": "Gunakan kunci",
     "page.api_key_wrong": "Kunci API salah atau belum diisi.",
+    "page.busy": "Layanan sedang sibuk memeriksa foto lain. Coba lagi sebentar lagi.",
+    "page.upload_stalled": "Pengiriman foto terhenti atau terlalu lambat. Coba kirim lagi.",
     "page.file_too_large": "Berkas terlalu besar untuk diunggah. Batas:",
     "page.network_error": (
         "Layanan tidak dapat dihubungi. Periksa apakah photocheck serve masih berjalan."
@@ -649,6 +776,116 @@ EN: dict[str, str] = {
     ),
     "cli.batch_note": "Note",
     "cli.count": "Count",
+    "serve.started": ("photocheck {version}: counter page {where}/ , API docs {where}/docs ; "
+                      "{workers} process(es) x {checkers} checker(s); API key {api_key}; "
+                      "audit log {audit_log}"),
+    "serve.unauthenticated": ("WARNING: serving on {host} WITHOUT an API key "
+                              "(--allow-unauthenticated): anyone who can reach this port can "
+                              "check photos."),
+    "serve.on": "required",
+    "serve.off": "off",
+    "cli.api_key_visible": ("WARNING: --api-key shows the key to every user of this machine "
+                            "(ps); use --api-key-file or {env} instead."),
+    "cli.detail": "Technical detail:",
+    # Usage errors (Click's own, and ours), as `photocheck: Usage error: ...`.
+    "cli.usage": "Usage",
+    "cli.help_hint": "Try '{command} --help' for help.",
+    "cli.missing": "Missing {name}.",
+    "cli.unknown_option": "No such option: {name}.",
+    "cli.did_you_mean": "Did you mean: {choices}?",
+    "cli.needs_value": "Option {name} requires a value.",
+    "cli.bad_choice": "Invalid value for {name}. Choose one of: {choices}.",
+    "cli.bad_number": "The value of {name} must be a number.",
+    "cli.bad_range": "The value of {name} must be a number {range}.",
+    "cli.range_between": "between {low} and {high}",
+    "cli.range_at_least": "at least {low}",
+    "cli.range_at_most": "at most {high}",
+    "cli.bad_path": "The file or folder for {name} does not exist or cannot be used.",
+    "cli.bad_value": "Invalid value for {name}.",
+    "cli.unknown_command": "No such command {name}. Commands: {commands}.",
+    "cli.extra_arguments": "Unexpected extra arguments: {arguments}.",
+    "cli.bad_usage": "The command cannot be understood.",
+    "cli.aborted": "Aborted.",
+    "cli.bad_policy": (
+        "The policy {source} cannot be loaded (unknown name, missing file, or broken "
+        "content)."
+    ),
+    "cli.policy_not_of_kind": "Policy {name} is a {kind} policy, not {profile}.",
+    "cli.serve_exposed": (
+        "Refusing to serve on {host} without an API key: anyone on the network could send and"
+        " read KTP photos. Set --api-key or {env}, bind {local}, or pass "
+        "--allow-unauthenticated if the network is closed."
+    ),
+    # photocheck policy.
+    "cli.policy": "Policy",
+    "cli.policy_kind": "kind {kind}",
+    "cli.policy_fitted_on": "Fitted on",
+    "cli.policy_rules": (
+        "Rules: '{defect}' first, then '{review}', otherwise '{clean}' ({clean_reason})."
+    ),
+    "cli.policy_reason": "Reason",
+    "cli.policy_measure": "Measure",
+    "cli.policy_unit": "Unit",
+    "cli.policy_face": "Needs a face",
+    "cli.policy_decides": "Decided when",
+    "cli.policy_review": "Review when",
+    "cli.yes": "yes",
+    "cli.no": "no",
+    "cli.or": "or",
+    "cli.policy_background": (
+        "Background colour: {odd} for an odd birth year, {even} for an even one; class hues "
+        "(CIELAB h_ab) {hues}, within {tolerance} deg; chroma at least {chroma}. Without a "
+        "birth year: review."
+    ),
+    # photocheck batch: progress, notes on the inputs, usage errors.
+    "batch.phase.judging": "judging",
+    "batch.phase.checking_done": "checking done inputs",
+    "batch.rate": "{rate} img/s",
+    "batch.eta": "ETA",
+    "batch.not_images_skipped": (
+        "{count} files skipped: not image files (by their name's suffix, e.g. .txt or .pdf)."
+    ),
+    "batch.tar_damaged": "The archive {path} is damaged after {count} images; those are checked.",
+    "batch.manifest_row_no_path": "{path}, line {line}: no path; row skipped.",
+    "batch.manifest_row_repeated": (
+        "{path}, line {line}: the same file and id as line {first}; row skipped."
+    ),
+    "batch.manifest_id_twice": (
+        "{path}, line {line}: id '{id}' also on line {first} for another file; both are "
+        "checked."
+    ),
+    "batch.bad_limits": "The limits file cannot be read.",
+    "batch.no_such_file": "{path}: no such file.",
+    "batch.bad_zip": "Cannot read the zip archive {path}.",
+    "batch.bad_tar": "Cannot read the tar archive {path}.",
+    "batch.manifest_no_path": "The manifest {path} has no 'path' column (columns: {columns}).",
+    "batch.bad_manifest": "Cannot read the manifest {path}.",
+    "batch.needs_fsspec": "{path}: URLs are read with fsspec: pip install 'photocheck[dask]'",
+    "batch.cannot_list": "Cannot list {path}.",
+    "batch.unknown_output": "{path}: unknown output format; name it *.jsonl, *.csv or *.parquet.",
+    "batch.not_a_batch_row": (
+        "{path}, line {line}, is not a photocheck batch row; choose another --out."
+    ),
+    "batch.other_columns": (
+        "{path} has other columns than photocheck batch writes; choose another --out."
+    ),
+    "batch.not_a_batch_file": "{path} is not a photocheck batch file; choose another --out.",
+    "batch.cannot_read_output": "Cannot read {path}; choose another --out.",
+    "batch.needs_pyarrow": "Writing Parquet needs pyarrow: pip install 'photocheck[parquet]'",
+    "batch.output_locked": "Another photocheck batch is writing {path}.",
+    "batch.needs_dask": "The Dask engine needs dask.distributed: pip install 'photocheck[dask]'",
+    "batch.workers_with_scheduler": (
+        "--workers does not apply to an existing cluster (--scheduler): the cluster has its "
+        "own workers."
+    ),
+    "batch.cannot_connect": "Cannot connect to the Dask scheduler {address}.",
+    "batch.unknown_reason": "Unknown request reason: {reason}.",
+    "batch.chunk_size": "The chunk size (--chunk-size) must be at least 1.",
+    "batch.other_judgement": (
+        "{path} holds results of policy {name} {version} for reason {earlier}; this run uses "
+        "policy {policy} {policy_version} for reason {reason}. Use the same --policy and "
+        "--reason to resume, or another --out."
+    ),
     # The counter page (photocheck serve).
     "page.title": "KTP-el Photo Check",
     "page.subtitle": "Does the photo on the KTP-el card qualify for replacement?",
@@ -686,6 +923,8 @@ EN: dict[str, str] = {
     "page.api_key_hint": "This service needs an API key. Ask the system administrator.",
     "page.api_key_save": "Use key",
     "page.api_key_wrong": "The API key is wrong or missing.",
+    "page.busy": "The service is busy checking other photos. Try again in a moment.",
+    "page.upload_stalled": "Sending the photo stalled or was too slow. Try sending it again.",
     "page.file_too_large": "The file is too large to upload. Limit:",
     "page.network_error": (
         "The service cannot be reached. Check that photocheck serve is still running."

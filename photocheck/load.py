@@ -13,7 +13,12 @@ AVIF, ...) are deliberately refused as ``not_an_image``: ID photos do not arrive
 of those decoders are large attack surfaces (EPS even starts Ghostscript). To accept another
 format, add its Pillow format id to :data:`SUPPORTED_FORMATS`.
 
-Pillow and numpy only; no OpenCV here.
+Damage that Pillow decodes without a word (a JPEG cut short with an end marker appended, a header
+claiming another size, scrambled scan data, a PNG chunk whose checksum fails) is refused as
+``truncated`` / ``corrupt`` by the strict checks of :mod:`photocheck.integrity`, run on the encoded
+data before any pixel is decoded; a verdict on such pixels would be a verdict on the damage.
+
+Pillow, numpy and simplejpeg (libjpeg-turbo, for the strict JPEG check) only; no OpenCV here.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from photocheck.errors import ErrorCode, PhotocheckError
 from photocheck.limits import check_bytes, read_at_most
+from photocheck.integrity import check_jpeg, check_png
 
 #: Pillow format ids tried when opening files and bytes; anything else is ``not_an_image``.
 #: (Multi-picture JPEGs open through the "JPEG" plugin and report format "MPO".)
@@ -246,6 +252,7 @@ def _load_encoded(
             fmt, mode = img.format, img.mode
             width, height = img.size
             _check_pixel_count(width, height, max_pixels, fmt)
+            _check_integrity(data, fmt)
             try:
                 if fmt in ("JPEG", "MPO"):
                     # Let libjpeg decode at 1/2, 1/4 or 1/8 scale; Pillow picks the largest
@@ -261,6 +268,14 @@ def _load_encoded(
 
     original_size = (height, width) if swapped else (width, height)
     return _finish(rgb, original_size, working_max_side, fmt, mode)
+
+
+def _check_integrity(data: bytes, fmt: str | None) -> None:
+    """Refuse damage Pillow would decode without a word (see :mod:`photocheck.integrity`)."""
+    if fmt in ("JPEG", "MPO"):
+        check_jpeg(data)
+    elif fmt == "PNG":
+        check_png(data)
 
 
 def _unidentified(data: bytes) -> PhotocheckError:

@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from .context import FACE_OVAL, LEFT_EYE, LIPS, RIGHT_EYE, Context
+from .visibility import FEATURES as VISIBILITY_FEATURES
 
 log = logging.getLogger(__name__)
 
@@ -771,18 +772,18 @@ MEASURES: dict[str, Spec] = {
     **{f"{name}_covered": Spec(_visibility_measure(max, (name,)), "0-1", "lower",
                                f"Probability that the {name.replace('_', ' ')} is covered",
                                core=False, needs_visibility=True)
-       for name in ("right_eye", "left_eye", "nose", "mouth")},
+       for name in VISIBILITY_FEATURES},
     "eyes_covered": Spec(_visibility_measure(min, ("right_eye", "left_eye")), "0-1", "lower",
                          "Probability that both eyes are covered (the less covered eye)",
                          core=False, needs_visibility=True),
     "nose_mouth_covered": Spec(_visibility_measure(min, ("nose", "mouth")), "0-1", "lower",
                                "Probability that nose and mouth are both covered (the less "
                                "covered of the two)", core=False, needs_visibility=True),
-    "features_covered": Spec(_visibility_measure(np.mean, ("right_eye", "left_eye", "nose", "mouth")),
+    "features_covered": Spec(_visibility_measure(np.mean, VISIBILITY_FEATURES),
                              "0-1", "lower",
                              "Mean covered probability of eyes, nose and mouth (0.5: half "
                              "the face's features hidden)", core=False, needs_visibility=True),
-    "feature_covered_max": Spec(_visibility_measure(max, ("right_eye", "left_eye", "nose", "mouth")),
+    "feature_covered_max": Spec(_visibility_measure(max, VISIBILITY_FEATURES),
                                 "0-1", "lower",
                                 "Covered probability of the most covered feature (one eye "
                                 "hidden)", core=False, needs_visibility=True),

@@ -91,6 +91,28 @@ def card_info(card: CardInspection, scale: float) -> CardInfo:
                     portrait_blur_mm=card.shot.portrait_blur_mm)
 
 
+def parse_birth_year(value: str | None) -> int | None:
+    """The birth year written in ``value`` (a manifest cell, a form field), or None for none.
+
+    The text must be ASCII digits, surrounding spaces allowed: ``"²"`` or ``"١٩٩٠"`` pass
+    ``str.isdigit`` but ``int()`` refuses the first, and neither is a year anyone typed. Raises
+    :class:`PhotocheckError` (``invalid_argument``) for anything else or a year outside
+    :data:`BIRTH_YEARS`. (:meth:`Checker.check` itself takes an int.)
+    """
+    if value is None:
+        return None
+    year: int | None = None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isascii() and text.isdigit() and len(text) <= 4:
+            year = int(text)
+    if year is None or year not in BIRTH_YEARS:
+        raise PhotocheckError(ErrorCode.INVALID_ARGUMENT,
+                              f"birth year {value!r} is not a year from {BIRTH_YEARS.start} to "
+                              f"{BIRTH_YEARS.stop - 1}")
+    return year
+
+
 class Checker:
     """Checks many images with one set of models. Use as a context manager, or call close().
 
@@ -125,7 +147,8 @@ class Checker:
         """Judge one image (a path, encoded bytes, an RGB array or a PIL image).
 
         ``birth_year`` (the holder's) picks the KTP-el background colour of a capture policy:
-        red for an odd year, blue for an even one. A replacement policy only records it.
+        red for an odd year, blue for an even one. A replacement policy only records it. Text
+        (a manifest cell, a form field) is read with :func:`parse_birth_year` first.
         ``card``: True when the image is a photo or scan of the whole card (its portrait is
         found, cut out and judged; a shot too soft to judge gives error ``retake``), False for
         a portrait, None to decide by looking (the policy's ``[card]`` settings).
@@ -147,7 +170,7 @@ class Checker:
             choices = ", ".join(r.value for r in RequestReason)
             return Inspection(self._error(path, RequestReason.QUALITY, ErrorCode.INVALID_ARGUMENT,
                                           f"unknown request reason {reason!r}; use {choices}"))
-        if birth_year is not None and (isinstance(birth_year, bool)
+        if birth_year is not None and (isinstance(birth_year, (bool, str))
                                        or not isinstance(birth_year, int)
                                        or birth_year not in BIRTH_YEARS):
             return Inspection(self._error(

@@ -13,7 +13,8 @@ Colours are :mod:`photocheck.palette`'s, always beside words (and line styles on
 Sections:
 
 1. header: title, number of photos, date generated, policy and photocheck versions seen,
-   unreadable lines and files that were not images;
+   unreadable lines, files that were not images, and the files a batch passed over as not
+   images by their name (``RESULTS.skipped.json``, written by ``batch``);
 2. counts per decision (only those that occur), per reason and per error code, in words, with
    shares of all photos;
 3. audit finding: identical photos (the same SHA-256 of the bytes under different paths or
@@ -65,7 +66,7 @@ from pathlib import Path
 from typing import Any
 
 from . import i18n, palette
-from .batch.outputs import unescape_formula
+from .batch.outputs import read_skipped, unescape_formula
 from .errors import ErrorCode, PhotocheckError
 from .limits import Limits, read_at_most
 from .load import open_image_file
@@ -117,6 +118,7 @@ UI: dict[str, dict[str, str]] = {
         "error": "Penyebab",
         "no_errors": "Semua foto dapat diperiksa.",
         "not_images": "Berkas yang bukan gambar",
+        "passed_over": "Berkas lain yang dilewati batch (bukan berkas gambar menurut namanya)",
         "sharpness": "Ketajaman",
         "count_axis": "Jumlah foto",
         "log_scale": "skala log",
@@ -195,6 +197,7 @@ UI: dict[str, dict[str, str]] = {
         "error": "Cause",
         "no_errors": "Every photo could be checked.",
         "not_images": "Files that are not images",
+        "passed_over": "Other files the batch passed over (not image files by their name)",
         "sharpness": "Sharpness",
         "count_axis": "Number of photos",
         "log_scale": "log scale",
@@ -1022,6 +1025,9 @@ def write_report(results: Path, html: Path, *, lang: str = "id", thumbnails: boo
     not_images = summary.errors.get(ErrorCode.NOT_AN_IMAGE.value, 0)
     if not_images:
         out.append(f"<dt>{ui['not_images']}</dt><dd>{_fmt(not_images, lang)}</dd>")
+    passed_over = read_skipped(results)
+    if passed_over:
+        out.append(f"<dt>{ui['passed_over']}</dt><dd>{_fmt(passed_over, lang)}</dd>")
     out.append("</dl></header>")
     out.append(f'<nav><a href="#summary">{ui["summary"]}</a><a href="#identical">'
                f'{ui["duplicates"]}</a><a href="#sharpness">{ui["sharpness"]}</a>'

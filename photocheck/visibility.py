@@ -60,10 +60,9 @@ def patch_centres(points: np.ndarray) -> dict[str, tuple[float, float]]:
 def patch_corners(points: np.ndarray) -> dict[str, np.ndarray]:
     """The four corners (4, 2) of each feature's patch, canonical px (for drawing)."""
     corners = {}
-    for name, (cx, cy) in patch_centres(points).items():
-        width, height = PATCH_SIZE[KIND_OF[name]]
-        corners[name] = np.array([[cx - width / 2, cy - height / 2], [cx + width / 2, cy - height / 2],
-                                  [cx + width / 2, cy + height / 2], [cx - width / 2, cy + height / 2]])
+    unit_square = np.array([[-0.5, -0.5], [0.5, -0.5], [0.5, 0.5], [-0.5, 0.5]])
+    for name, centre in patch_centres(points).items():
+        corners[name] = np.asarray(centre) + unit_square * PATCH_SIZE[KIND_OF[name]]
     return corners
 
 
@@ -132,6 +131,14 @@ def feature_descriptors(rgb: np.ndarray, points: np.ndarray) -> dict[str, np.nda
         KIND_OF[name]) for name in FEATURES}
 
 
+def descriptor_lengths() -> dict[str, int]:
+    """Length of each feature kind's descriptor."""
+    blank = np.zeros((256, 256, 3), np.uint8)
+    points = np.tile(np.array([[128.0, 128.0]]), (468, 1))
+    descriptors = feature_descriptors(blank, points)
+    return {KIND_OF[name]: len(d) for name, d in descriptors.items()}
+
+
 @dataclass(frozen=True)
 class LogisticModel:
     """A standardised logistic model: p(covered) = sigmoid(w . (x - mean) / scale + b)."""
@@ -163,6 +170,12 @@ class VisibilityModel:
                 weights=arrays[f"{kind}_weights"], bias=float(arrays[f"{kind}_bias"]))
                 for kind in KINDS}
             info = json.loads(str(arrays["info"])) if "info" in arrays else {}
+        expected = descriptor_lengths()
+        for kind, model in models.items():
+            if model.weights.shape != (expected[kind],):
+                raise ValueError(f"{path}: the {kind} model takes {model.weights.shape[0]} "
+                                 f"features, the descriptor has {expected[kind]}; retrain it "
+                                 "(photocheck eval train-visibility)")
         return cls(models, info, hashlib.sha256(data).hexdigest())
 
     def covered(self, rgb: np.ndarray, points: np.ndarray) -> dict[str, float]:

@@ -206,3 +206,18 @@ def test_header_has_a_legend_line(clean, checker):
     with_legend = _header(clean.result, 512, "id", has_face=True,
                           marks=("face_box", "landmarks"))
     assert with_legend.height > plain.height
+
+
+def test_each_feature_is_outlined_in_the_colour_of_its_verdict(checker, clean, occluded):
+    """Clear face: the four feature boxes in the clear colour and the word "terlihat"; eyes
+    under a grey bar: the eye boxes in the defect colour."""
+    from photocheck.palette import CLEAR, DEFECT
+
+    for inspection, eye_colour in ((clean, CLEAR), (occluded[0], DEFECT)):
+        drawn, marks = annotate_marks(inspection, checker.policy, header=False)
+        assert "features" in marks
+        covered = inspection.context.covered
+        eyes_hidden = min(covered["right_eye"], covered["left_eye"]) >= 0.65
+        assert eyes_hidden == (eye_colour == DEFECT)
+        hits = np.all(drawn == np.array(eye_colour, np.uint8), axis=-1)
+        assert hits.sum() > 50  # box outlines of that colour were drawn

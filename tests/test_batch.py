@@ -235,7 +235,7 @@ def test_missing_inputs(tmp_path):
         collect_tasks([str(tmp_path / "gone.zip")])
     notes = []
     assert collect_tasks([str(tmp_path / "*.jpg")], warn=notes.append) == []
-    assert notes and "no images" in notes[0]
+    assert notes and "No image files in" in notes[0]
 
 
 # --------------------------------------------------------------------------------------------
@@ -357,7 +357,7 @@ def test_two_runs_cannot_write_one_output(archive_dir, tmp_path, suffix):
     running = batch.open_output(out)
     running.load()
     try:
-        with pytest.raises(BatchError, match="another photocheck batch"):
+        with pytest.raises(BatchError, match="Another photocheck batch"):
             run_batch(collect_tasks([archive_dir])[:1], out, workers=1)
         running.append(judge_chunk(collect_tasks([archive_dir])[:1], None, "quality"))
     finally:
@@ -590,12 +590,13 @@ def test_a_url_that_cannot_be_listed_is_a_usage_error():
 
 def test_manifest_birth_years_reach_the_capture_policy(tmp_path):
     photo = Path(__file__).resolve().parent.parent / "samples" / "capture" / "grace_hopper_blue.jpg"
-    ids = ("even", "odd", "typo", "unknown")
+    ids = ("even", "odd", "typo", "unknown", "superscript")
     for name in ids:
         shutil.copyfile(photo, tmp_path / f"{name}.jpg")
     manifest = tmp_path / "daftar.csv"
     manifest.write_text("path,id,birth_year\n" + "".join(
-        f"{name}.jpg,{name},{year}\n" for name, year in zip(ids, ("1990", "1991", "19x0", ""))))
+        f"{name}.jpg,{name},{year}\n"
+        for name, year in zip(ids, ("1990", "1991", "19x0", "", "\u00b2"))), encoding="utf-8")
     tasks = collect_tasks([manifest])
     out = tmp_path / "capture.jsonl"
     run_batch(tasks, out, workers=1, policy="capture")
@@ -604,4 +605,6 @@ def test_manifest_birth_years_reach_the_capture_policy(tmp_path):
     assert rows["odd"]["decision"] == "rejected"
     assert rows["odd"]["reasons"] == ["background_colour_mismatch"]
     assert (rows["typo"]["decision"], rows["typo"]["error_code"]) == ("error", "invalid_argument")
+    # A Unicode digit passes str.isdigit but is no year: a clear error, not an internal one.
+    assert rows["superscript"]["error_code"] == "invalid_argument"
     assert rows["unknown"]["reasons"] == ["birth_year_missing"]

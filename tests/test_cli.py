@@ -270,3 +270,60 @@ def test_batch_and_report_speak_indonesian(files, truncated, tmp_path):
     page = report.read_text(encoding="utf-8")
     assert not english_leaks(page), english_leaks(page)
     assert 'lang="id"' in page
+
+
+def test_an_unreadable_file_is_an_error_result_and_the_others_are_judged(files, tmp_path,
+                                                                         monkeypatch):
+    # As root nothing is unreadable, so the permission checks of a normal user are imitated:
+    # os.access (what Click's readable check asks) and the loader's open().
+    import builtins
+
+    from photocheck import load
+
+    locked = tmp_path / "noperm.jpg"
+    shutil.copy(files["face"], locked)
+    real_access, real_open = __import__("os").access, builtins.open
+
+    def access(path, mode, *args, **kwargs):
+        return False if str(path) == str(locked) else real_access(path, mode, *args, **kwargs)
+
+    def denied_open(path, *args, **kwargs):
+        if str(path) == str(locked):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr("os.access", access)
+    monkeypatch.setattr(load, "open", denied_open, raising=False)
+    result = run("check", str(files["face"]), str(locked), "--json")
+    assert result.exit_code == 1, result.output
+    rows = json_rows(result.stdout)
+    assert rows[0]["decision"] != "error"  # judged
+    assert (rows[1]["decision"], rows[1]["error"]["code"]) == ("error", "unreadable")
+
+
+def test_a_folder_that_cannot_be_listed_is_an_error_result(files, tmp_path, monkeypatch):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    real_iterdir = type(folder).iterdir
+
+    def iterdir(self):
+        if self == folder:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_iterdir(self)
+
+    monkeypatch.setattr(type(folder), "iterdir", iterdir)
+    result = run("check", str(files["face"]), str(folder), "--json")
+    assert result.exit_code == 1
+    rows = json_rows(result.stdout)
+    assert rows[0]["decision"] != "error"
+    assert (rows[1]["decision"], rows[1]["error"]["code"]) == ("error", "unreadable")
+
+
+def test_file_names_with_terminal_escape_codes_are_printed_escaped(files, tmp_path):
+    hostile = tmp_path / "a\x1b[2J\x1b]0;owned\x07.jpg"
+    shutil.copy(files["face"], hostile)
+    result = run("check", str(hostile), str(tmp_path / "gone\x1b[31m.jpg"), "--lang", "en")
+    assert result.exit_code == 1
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "a\\x1b[2J\\x1b]0;owned\\x07.jpg" in result.output
+    assert "gone\\x1b[31m.jpg" in result.output  # also inside the error message

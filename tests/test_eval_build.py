@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from photocheck.evaluation.build import COLUMNS, build_eval_set
+from photocheck.evaluation.build import (COLUMNS, OCCLUDED_TAGS, TEXTURED_OCCLUDERS,
+                                        _label_by_coverage, build_eval_set)
 
 SHARED_PORTRAITS = Path(__file__).resolve().parents[2] / "shared" / "data" / "portraits"
 EYE_OUTLINE = [33, 133, 263, 362, 159, 145, 386, 374]
@@ -59,6 +60,16 @@ EXPECTED = {
     "cut_off_10": ("grey", ""),
     "cut_off_large": ("eligible", "face_not_visible"),
 }
+
+
+def test_an_already_covered_source_makes_every_item_eligible():
+    assert _label_by_coverage({"right_eye": 0.9, "left_eye": 0.8, "nose": 0.0,
+                               "mouth": 0.0}) == ("eligible", "face_not_visible")
+    assert _label_by_coverage(dict.fromkeys(("right_eye", "left_eye", "nose", "mouth"),
+                                            0.1)) == ("not_eligible", "")
+    assert _label_by_coverage({"right_eye": 0.9, "left_eye": 0.0, "nose": 0.0,
+                               "mouth": 0.0})[0] == "grey"  # one eye: borderline
+    assert "mask" in OCCLUDED_TAGS
 
 
 def _rows(labels: Path) -> list[dict[str, str]]:
@@ -133,9 +144,15 @@ def test_labels_follow_labels_md(builds):
         assert r["reason_family"] in {"", "blurry", "face_not_visible"}, r
         assert (builds["a"].parent / r["file"]).is_file()
     hopper = {r["case"]: r for r in rows if r["source"] == "grace_hopper.jpg"}
-    assert set(hopper) == set(EXPECTED)
+    occluder_cases = {f"occluder_{kind}" for kind in TEXTURED_OCCLUDERS}
+    assert set(hopper) == set(EXPECTED) | occluder_cases
     for case, (label, family) in EXPECTED.items():
         assert (hopper[case]["label"], hopper[case]["reason_family"]) == (label, family), case
+    # Textured occluders are labelled by what they hide: look-alikes hide nothing.
+    for kind in ("clear_glasses", "headscarf"):
+        assert hopper[f"occluder_{kind}"]["label"] == "not_eligible", kind
+    for kind in ("mask", "niqab", "sunglasses"):
+        assert hopper[f"occluder_{kind}"]["label"] != "not_eligible", kind
     # Every face width for the clean portrait; a quality from the set except for artefacts.
     for case, r in hopper.items():
         assert r["face_width"] in {"110", "160", "220"}, r

@@ -40,7 +40,8 @@ def _face(values: dict[str, float]) -> dict[str, float]:
     return {"detection_confidence": 0.95, "face_count": 1.0, "face_outside_fraction": 0.0,
             "face_width_px": 160.0, "face_brightness": 130.0, "face_clipped_fraction": 0.0,
             "face_contrast": 120.0, "eyes_occluded": 0.0, "face_occluded": 0.0,
-            "features_occluded": 0.0, **values}
+            "features_occluded": 0.0, "image_short_side_px": 400.0, "eyes_covered": 0.0,
+            "nose_mouth_covered": 0.0, "features_covered": 0.0, **values}
 
 
 def _rule(policy: Policy, measure: str):

@@ -721,7 +721,7 @@ def test_array_invalid(arr):
 
 
 def test_array_size_guards_and_cap():
-    assert error_of(np.zeros((20, 400, 3), dtype=np.uint8)).code is ErrorCode.TOO_SMALL
+    assert error_of(np.zeros((10, 400, 3), dtype=np.uint8)).code is ErrorCode.TOO_SMALL
     big = np.zeros((400, 400, 3), dtype=np.uint8)
     assert error_of(big, max_pixels=100_000).code is ErrorCode.TOO_LARGE
     loaded = load(np.zeros((300, 1200, 3), dtype=np.uint8), working_max_side=600)

@@ -17,8 +17,8 @@ from PIL import Image
 
 import photocheck
 from photocheck import pipeline
+from photocheck.errors import ErrorCode, PhotocheckError
 from photocheck.evaluation.synth import degrade
-from photocheck.errors import ErrorCode
 from photocheck.schema import Decision, Reason, RequestReason
 
 SMALL, LARGE = 110, 220
@@ -343,3 +343,21 @@ def test_two_portraits_side_by_side_need_review_for_multiple_faces(checker, port
     assert result.measures["face_count"] == 2.0, explain(result)
     assert result.decision is Decision.REVIEW, explain(result)
     assert Reason.MULTIPLE_FACES in reasons_of(result), explain(result)
+
+
+@pytest.mark.parametrize(("text", "year"), [("1990", 1990), (" 2001 ", 2001), (None, None)])
+def test_birth_year_parses_ascii_digits(text, year):
+    from photocheck.pipeline import parse_birth_year
+
+    assert parse_birth_year(text) == year
+
+
+@pytest.mark.parametrize("text", ["²", "١٩٩٠", "19x0", "", "1899", "02000"])
+def test_birth_year_refuses_anything_else_as_invalid_argument(checker, text):
+    from photocheck.pipeline import parse_birth_year
+
+    with pytest.raises(PhotocheckError) as info:
+        parse_birth_year(text)
+    assert info.value.code is ErrorCode.INVALID_ARGUMENT
+    result = checker.check(np.zeros((64, 64, 3), np.uint8), birth_year=text)
+    assert result.error.code == "invalid_argument"  # an error result, never an exception

@@ -278,10 +278,14 @@ def test_without_a_face_only_faceless_rules_run(mini):
 
 def test_shipped_policy_without_a_face_reports_only_no_face():
     measures = {name: None for name in MEASURES}
-    measures.update(detection_confidence=0.0, face_count=0.0)
+    measures.update(detection_confidence=0.0, face_count=0.0, image_short_side_px=400.0)
     decision, reasons, findings = SHIPPED.decide(measures, has_face=False)
     assert (decision, reasons) == (Decision.ELIGIBLE, (Reason.NO_FACE,))
     assert all(f.comparison != "not_assessed" for f in findings), findings
+    # A file too small to hold a judgeable face is blurry too, face found or not.
+    measures.update(image_short_side_px=30.0)
+    decision, reasons, _ = SHIPPED.decide(measures, has_face=False)
+    assert reasons == (Reason.NO_FACE, Reason.BLURRY)
 
 
 @pytest.mark.parametrize(("request_reason", "policy_reason"), [

@@ -17,6 +17,7 @@ import stat
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import anyio
@@ -47,6 +48,8 @@ TRUNCATED = SAMPLES / "bad" / "broken.jpg"  # expected: error (truncated)
 MAX_UPLOAD = 1024 * 1024
 MAX_PIXELS = 4_000_000
 KEY = "counter-key-123"
+#: A keyless server on loopback answers only requests for a local host name (DNS rebinding).
+LOCAL = "http://localhost"
 
 
 def png_bytes(size: tuple[int, int], colour=(200, 180, 160)) -> bytes:
@@ -60,13 +63,13 @@ def client():
     """Two checkers (so requests really run in parallel) and small upload/pixel limits."""
     app = create_app(ServiceSettings(checkers=2, max_upload_bytes=MAX_UPLOAD,
                                      max_pixels=MAX_PIXELS))
-    with TestClient(app) as test_client:
+    with TestClient(app, base_url=LOCAL) as test_client:
         yield test_client
 
 
 @pytest.fixture(scope="module")
 def keyed_client():
-    with TestClient(create_app(ServiceSettings(checkers=1, api_key=KEY))) as test_client:
+    with TestClient(create_app(ServiceSettings(checkers=1, api_key=KEY)), base_url=LOCAL) as test_client:
         yield test_client
 
 
@@ -425,7 +428,7 @@ def test_docs_open_offline(client):
 
 def test_a_capture_policy_is_served_with_its_own_measures():
     """`photocheck serve --policy capture`: results, words and measures of that kind."""
-    with TestClient(create_app(ServiceSettings(checkers=1, policy="capture"))) as capture:
+    with TestClient(create_app(ServiceSettings(checkers=1, policy="capture")), base_url=LOCAL) as capture:
         assert capture.get("/v1/health").json()["policy"]["kind"] == "capture"
         body = post(capture, (SAMPLES / "capture" / "grace_hopper_blue.jpg").read_bytes()).json()
     assert body["result"]["policy"]["kind"] == "capture"
@@ -525,7 +528,7 @@ def test_pool_lends_each_checker_to_one_job_at_a_time(monkeypatch):
 def test_audit_log_is_opt_in_and_holds_no_image(tmp_path):
     log_path = tmp_path / "audit.jsonl"
     photo = BLURRY.read_bytes()
-    with TestClient(create_app(ServiceSettings(checkers=1, audit_log=log_path))) as audited:
+    with TestClient(create_app(ServiceSettings(checkers=1, audit_log=log_path)), base_url=LOCAL) as audited:
         assert post(audited, photo).status_code == 200
         assert post(audited, b"not an image at all").status_code == 422
         assert post(audited, photo, reason="nonsense").status_code == 422
@@ -582,12 +585,13 @@ def test_cli_serve_refuses_the_network_without_a_key(monkeypatch):
     monkeypatch.delenv("PHOTOCHECK_API_KEY", raising=False)
     result = CliRunner().invoke(cli_app, ["serve", "--host", "0.0.0.0"])
     assert result.exit_code == 2
-    assert "API key" in result.output
+    assert "--api-key" in result.output
 
 
 def test_cli_serve_passes_its_options_on(monkeypatch, tmp_path):
     started: list[ServiceSettings] = []
-    monkeypatch.setattr("photocheck.service.app.serve", started.append)
+    monkeypatch.setattr("photocheck.service.app.serve",
+                        lambda settings, lang="id": started.append(settings))
     monkeypatch.setenv("PHOTOCHECK_API_KEY", KEY)
     result = CliRunner().invoke(cli_app, [
         "serve", "--host", "0.0.0.0", "--port", "9123", "--workers", "4", "--checkers", "3",
@@ -598,9 +602,11 @@ def test_cli_serve_passes_its_options_on(monkeypatch, tmp_path):
     assert (settings.host, settings.port, settings.workers, settings.checkers) == (
         "0.0.0.0", 9123, 4, 3)
     assert settings.api_key == KEY  # from the environment
-    # uvicorn's worker processes rebuild the same settings from their environment
+    # uvicorn's worker processes rebuild the same settings from their environment, all but
+    # the key, which never goes into an environment (they read it from a file: see below)
     monkeypatch.setenv(SETTINGS_ENV, settings.to_environment())
-    assert ServiceSettings.from_environment() == settings
+    assert KEY not in settings.to_environment()
+    assert ServiceSettings.from_environment() == replace(settings, api_key=None)
     assert settings.max_upload_bytes == 2 * 2**20 and settings.max_pixels == 1_000_000
     assert settings.audit_log == tmp_path / "a.jsonl" and settings.access_log is False
 
@@ -649,8 +655,126 @@ def test_checks_close_their_connection_only_with_several_processes():
     photo = png_bytes((300, 400))
     for workers, closes in ((2, True), (1, False)):
         settings = ServiceSettings(workers=workers, checkers=1, new_photo_policy=None)
-        with TestClient(create_app(settings)) as test_client:
+        with TestClient(create_app(settings), base_url=LOCAL) as test_client:
             check = test_client.post("/v1/check", files={"image": ("p.png", photo)})
             health = test_client.get("/v1/health")
         assert (check.headers.get("connection") == "close") is closes
         assert health.headers.get("connection") != "close"
+
+
+# --------------------------------------------------------------------------------------------
+# Hardening (issue 11)
+
+
+@pytest.mark.parametrize(("field", "value"), [("birth_year", "²"), ("birth_year", "١٩٩٠"),
+                                              ("reason", "kualitás"), ("lang", "ïd")])
+def test_form_values_that_are_not_ascii_are_422_json(client, field, value):
+    response = post(client, CLEAR.read_bytes(), **{field: value})
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.json()["result"]["error"]["code"] == "invalid_argument"
+
+
+def test_an_escaped_exception_is_a_json_500_with_the_security_headers(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("photocheck.service.app._check_request", broken)
+    settings = ServiceSettings(checkers=1, new_photo_policy=None)
+    with TestClient(create_app(settings), base_url=LOCAL) as test_client:
+        response = post(test_client, CLEAR.read_bytes())
+        after = test_client.get("/v1/health")
+    assert response.status_code == 500
+    assert response.json() == {"detail": "internal error"}
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert after.status_code == 200
+
+
+@pytest.mark.parametrize(("host", "status"), [
+    ("localhost:8000", 200), ("127.0.0.1:8000", 200), ("[::1]:8000", 200), ("localhost", 200),
+    ("evil.example", 400), ("evil.example:8000", 400), ("192.168.1.5:8000", 400)])
+def test_a_keyless_loopback_server_answers_local_host_names_only(client, host, status):
+    response = client.get("/v1/health", headers={"host": host})
+    assert response.status_code == status
+    if status == 400:
+        assert response.headers["content-type"] == "application/json"
+        assert "localhost" in response.json()["detail"]
+
+
+def test_a_server_with_a_key_answers_any_host_name(keyed_client):
+    assert keyed_client.get("/v1/health", headers={"host": "counter.example"}).status_code == 200
+
+
+def test_docs_have_a_csp_that_allows_only_their_own_inline_script(client):
+    response = client.get("/docs")
+    csp = response.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+    [script] = re.findall(r"<script>(.*?)</script>", response.text, flags=re.DOTALL)
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in csp
+    assert "'unsafe-inline'" not in csp.split("script-src", 1)[1].split(";", 1)[0]
+
+
+def test_api_key_from_a_file_and_never_in_the_workers_environment(tmp_path, monkeypatch):
+    key_file = tmp_path / "key"
+    key_file.write_text(KEY + "\n")
+    settings = ServiceSettings(host="0.0.0.0", api_key_file=key_file)
+    assert settings.api_key == KEY
+    settings.check_exposure()  # a key: the network is allowed
+    monkeypatch.setenv(SETTINGS_ENV, settings.to_environment())
+    assert KEY not in settings.to_environment()
+    assert ServiceSettings.from_environment().api_key == KEY  # read from the file
+    with pytest.raises(ValueError, match="API key file"):
+        ServiceSettings(api_key_file=tmp_path / "missing")
+
+
+def test_workers_get_the_key_from_a_private_file_removed_afterwards(monkeypatch):
+    from photocheck.service import app as app_module
+
+    seen: dict = {}
+
+    def fake_run(*args, **kwargs):
+        handed = ServiceSettings.from_environment()
+        seen["key"], seen["file"] = handed.api_key, handed.api_key_file
+        seen["mode"] = stat.S_IMODE(handed.api_key_file.stat().st_mode)
+        seen["env"] = app_module.os.environ.get("PHOTOCHECK_API_KEY")
+
+    monkeypatch.setattr("uvicorn.run", fake_run)
+    monkeypatch.setenv("PHOTOCHECK_API_KEY", KEY)
+    monkeypatch.delenv(SETTINGS_ENV, raising=False)
+    app_module.serve(ServiceSettings(workers=2, api_key=KEY))
+    assert seen["key"] == KEY and seen["mode"] == 0o600 and seen["env"] is None
+    assert not seen["file"].exists()
+
+
+def test_cli_api_key_on_the_command_line_warns_and_the_file_works(monkeypatch, tmp_path):
+    started: list[ServiceSettings] = []
+    monkeypatch.setattr("photocheck.service.app.serve",
+                        lambda settings, lang="id": started.append(settings))
+    monkeypatch.delenv("PHOTOCHECK_API_KEY", raising=False)
+    shown = CliRunner().invoke(cli_app, ["serve", "--api-key", KEY])
+    assert shown.exit_code == 0 and "ps" in shown.output
+    key_file = tmp_path / "key"
+    key_file.write_text(KEY)
+    quiet = CliRunner().invoke(cli_app, ["serve", "--api-key-file", str(key_file)])
+    assert quiet.exit_code == 0 and "WARNING" not in quiet.output
+    assert [s.api_key for s in started] == [KEY, KEY]
+
+
+def test_check_slots_cap_each_address_and_the_total():
+    from photocheck.service.admission import Busy, CheckSlots
+
+    slots = CheckSlots(total=3, per_client=2)
+    with slots.hold("10.0.0.1"), slots.hold("10.0.0.1"):
+        with pytest.raises(Busy, match="this address"):
+            with slots.hold("10.0.0.1"):
+                pass
+        with slots.hold("10.0.0.2"):
+            assert slots.in_use == 3
+            with pytest.raises(Busy, match="already"):
+                with slots.hold("10.0.0.3"):
+                    pass
+    assert slots.in_use == 0
+    with slots.hold("10.0.0.1"):  # released: usable again
+        pass

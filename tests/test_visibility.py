@@ -114,9 +114,11 @@ def test_look_alikes_are_not_occlusion(checker, astronaut, kind):
 def test_coverage_labels_follow_what_the_occluder_hides(astronaut):
     rgb, points = astronaut
     rng = np.random.default_rng(5)
-    mask = occluders.feature_coverage(occluders.occlude(rgb, points, "mask", rng).alpha, points)
-    assert min(mask["nose"], mask["mouth"]) >= 0.6
-    assert max(mask["right_eye"], mask["left_eye"]) <= 0.15
+    masks = [occluders.feature_coverage(occluders.occlude(rgb, points, "mask", rng).alpha, points)
+             for _ in range(6)]
+    assert all(m["mouth"] >= 0.6 and max(m["right_eye"], m["left_eye"]) <= 0.15 for m in masks)
+    # A mask may sit below the nose (then the nose shows): the label says so, not the kind.
+    assert any(min(m["nose"], m["mouth"]) >= 0.6 for m in masks)
     glasses = occluders.feature_coverage(
         occluders.occlude(rgb, points, "sunglasses", rng).alpha, points)
     assert min(glasses["right_eye"], glasses["left_eye"]) >= 0.6
@@ -173,3 +175,14 @@ def test_replacement_result_reports_every_feature(checker):
     for name in ("eyes_covered", "nose_mouth_covered", "features_covered",
                  "feature_covered_max", *(f"{f}_covered" for f in FEATURES)):
         assert result.measures[name] is not None, name
+
+
+def test_a_model_for_another_descriptor_is_refused_at_load(tmp_path):
+    from photocheck.visibility import LogisticModel, save_model
+
+    wrong = LogisticModel(mean=np.zeros(3, np.float32), scale=np.ones(3, np.float32),
+                          weights=np.zeros(3, np.float32), bias=0.0)
+    path = tmp_path / "wrong.npz"
+    save_model(path, {"eye": wrong, "nose": wrong, "mouth": wrong}, {})
+    with pytest.raises(ValueError, match="retrain"):
+        VisibilityModel.load(path)

@@ -13,6 +13,10 @@ How a run goes
    results), a single file (a missing one becomes an ``error`` row), or an fsspec URL of a
    folder, glob or file (``s3://bucket/arsip/``, with that protocol's package installed). An input met twice (same
    :attr:`Task.key`) is judged once. macOS metadata (``__MACOSX/``, ``._*``) is skipped.
+   Files a folder, glob, archive or URL folder holds whose names are not images are passed over
+   and counted (:attr:`Tasks.not_images`); :func:`run_batch` (``not_images=``) puts the count
+   in its :class:`Summary` and in ``RESULTS.skipped.json`` beside the output, where the report
+   finds it.
 2. :func:`run_batch` (parent) opens the output, repairs a torn tail, and skips inputs already done
    (see *Resume*). The rest is cut into chunks and handed to an *engine*.
 3. The engine runs :func:`judge_chunk` in worker processes: each worker reads the bytes, hashes
@@ -116,6 +120,12 @@ gave 133, 139, 122-141 and 130 images/s: from a few images per chunk on, differe
 run-to-run noise (one image per chunk pays an fsync per image, which is what hurts on slow
 storage). Small batches use smaller chunks so that every worker gets about four.
 
+Words: what a person reads is made late, in the reader's language. Notes (``warn``) and
+:class:`BatchError` carry a :class:`~photocheck.messages.Message` (a catalogue key of
+:mod:`photocheck.i18n` and its fields; its ``str`` is the English text with any technical
+detail, for logs), progress phases are names (``"judging"``) the :class:`RichProgress` of the
+CLI shows in ``--lang``.
+
 Exit status of the ``batch`` command: 0 when every input was processed, whatever the decisions:
 ``error`` rows (a corrupt or missing file) are results of the audit, not failures of the run;
 130 after Ctrl-C (what finished is written; rerun the same command to finish); 2 usage errors;
@@ -135,7 +145,7 @@ from .console import RichProgress, summary_table
 from .engines import (CHUNKS_IN_FLIGHT_PER_WORKER, MAX_CRASHES_IN_A_ROW, Engine, LocalEngine,
                       default_workers, sigint_blocked)
 from .errors import BatchError
-from .inputs import (MANIFEST_SUFFIXES, TAR_SUFFIXES, URL_PATTERN, ZIP_SUFFIXES, Task,
+from .inputs import (MANIFEST_SUFFIXES, TAR_SUFFIXES, URL_PATTERN, ZIP_SUFFIXES, Task, Tasks,
                      close_archives, collect_tasks)
 from .outputs import (COLUMNS, CSV_COLUMNS, MEASURE_NAMES, OUTPUT_SUFFIXES, open_output,
                       read_results)
@@ -146,7 +156,7 @@ __all__ = [
     "CHUNKS_IN_FLIGHT_PER_WORKER", "COLUMNS", "CSV_COLUMNS", "DEFAULT_CHUNK_SIZE",
     "MANIFEST_SUFFIXES", "MAX_CRASHES_IN_A_ROW", "MEASURE_NAMES", "OUTPUT_SUFFIXES",
     "TAR_SUFFIXES", "URL_PATTERN", "ZIP_SUFFIXES", "BatchError", "Engine", "LocalEngine",
-    "ProgressSink", "RichProgress", "Summary", "Task", "close_archives", "collect_tasks",
+    "ProgressSink", "RichProgress", "Summary", "Task", "Tasks", "close_archives", "collect_tasks",
     "crash_row", "default_workers", "error_row", "judge_chunk", "open_output", "read_results",
     "result_row", "run_batch", "sigint_blocked", "summary_table",
 ]

@@ -34,12 +34,12 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..limits import Limits
+from ..messages import Message
 from .engines import MAX_CRASHES_IN_A_ROW, default_workers, sigint_blocked
 from .errors import BatchError
 from .inputs import Task
 from .worker import crash_row, judge_chunk
 
-INSTALL_HINT = "the Dask engine needs dask.distributed: pip install 'photocheck[dask]'"
 
 
 def require_distributed() -> Any:
@@ -47,7 +47,7 @@ def require_distributed() -> Any:
     try:
         import distributed
     except ImportError:
-        raise BatchError(INSTALL_HINT, "--engine") from None
+        raise BatchError(Message("batch.needs_dask"), "--engine") from None
     return distributed
 
 
@@ -61,8 +61,7 @@ class DaskEngine:
         if chunks_in_flight_per_worker < 1:
             raise ValueError("chunks_in_flight_per_worker must be at least 1")
         if scheduler is not None and workers is not None:
-            raise BatchError("--workers does not apply to an existing cluster (--scheduler): "
-                             "the cluster has its own workers", "--workers")
+            raise BatchError(Message("batch.workers_with_scheduler"), "--workers")
         self.scheduler = scheduler
         self._n_workers = max(1, workers or default_workers()) if scheduler is None else None
         self.chunks_in_flight_per_worker = chunks_in_flight_per_worker
@@ -88,8 +87,8 @@ class DaskEngine:
             try:
                 self._client = Client(self.scheduler, set_as_default=False)
             except OSError as exc:  # includes TimeoutError: nothing listening there
-                raise BatchError(f"cannot connect to the Dask scheduler {self.scheduler}: {exc}",
-                                 "--scheduler") from None
+                raise BatchError(Message("batch.cannot_connect", str(exc),
+                                         address=self.scheduler), "--scheduler") from None
             return
         # SIGINT blocked while the cluster's threads and processes start: they inherit the mask,
         # so a Ctrl-C in the terminal reaches this process only, which then cancels and closes.

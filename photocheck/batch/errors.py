@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from ..messages import Message
+
 
 class BatchError(Exception):
     """A problem with the inputs or the output as given: a usage error, reported before or
-    instead of judging. ``param`` names the command-line parameter at fault."""
+    instead of judging. ``message`` is a :class:`~photocheck.messages.Message` (its English
+    text is the exception's text; ``message.text(lang)`` what a person reads); ``param`` names
+    the command-line parameter at fault."""
 
-    def __init__(self, message: str, param: str = "INPUT") -> None:
+    def __init__(self, message: Message, param: str = "INPUT") -> None:
         super().__init__(message)
+        self.message = message
         self.param = param
+
+    def __reduce__(self):
+        return type(self), (self.message, self.param)
 
 
 def describe(exc: BaseException) -> str:

@@ -24,6 +24,7 @@ from typing import Any, BinaryIO
 from ..errors import ErrorCode, PhotocheckError
 from ..limits import LIMITS_ENV, Limits, chunks_at_most
 from ..load import IMAGE_SUFFIXES, open_image_file
+from ..messages import Message
 from .errors import BatchError, describe
 
 log = logging.getLogger(__name__)
@@ -199,31 +200,55 @@ def close_archives() -> None:
 # Inputs
 
 
+class Tasks(list):
+    """The tasks of :func:`collect_tasks` (a list of :class:`Task`). ``not_images`` counts the
+    files the listing passed over for their name: in a folder, a glob's matches, an archive or
+    a URL folder, those without an image suffix (``notes.txt``, ``Thumbs.db``) or that are
+    macOS metadata (``._a.jpg``); each file once. A file named as an input is never passed
+    over (a non-image becomes an ``error`` row)."""
+
+    not_images: int = 0
+
+
+@dataclass(frozen=True)
+class _NotImage:
+    """A file the listing passed over: its key, as a :class:`Task` would have."""
+
+    key: str
+
+
 def collect_tasks(inputs: Sequence[str | os.PathLike],
-                  warn: Callable[[str], None] | None = None, *,
-                  limits: Limits | None = None) -> list[Task]:
-    """The tasks named by INPUTs (see :mod:`photocheck.batch`), duplicates removed (first kept).
+                  warn: Callable[[Message], None] | None = None, *,
+                  limits: Limits | None = None) -> Tasks:
+    """The tasks named by INPUTs (see :mod:`photocheck.batch`), duplicates removed (first kept),
+    and the count of files passed over as not images (:class:`Tasks`).
 
     Raises :class:`BatchError` for an archive or manifest that cannot be read, or a manifest
     without a ``path`` column. ``warn`` receives notes that do not stop the run (an input that
-    holds no image, a damaged archive whose first members could be listed). An archive or
-    manifest over a count limit of ``limits`` (default :meth:`Limits.load`) becomes one task
-    refused as ``too_large``: an error row, the run goes on.
+    holds no image, a damaged archive whose first members could be listed), as
+    :class:`~photocheck.messages.Message` (English as a str; ``.text(lang)`` for a reader).
+    An archive or manifest over a count limit of ``limits`` (default :meth:`Limits.load`)
+    becomes one task refused as ``too_large``: an error row, the run goes on.
     """
     warn = warn or (lambda message: log.warning("%s", message))
     limits = limits or default_limits()
-    tasks: list[Task] = []
+    tasks = Tasks()
     seen: set[str] = set()
+    passed_over: set[str] = set()
     for raw in inputs:
         text = os.fspath(raw)
         found = 0
         for task in _expand(text, warn, limits):
+            if isinstance(task, _NotImage):
+                passed_over.add(task.key)
+                continue
             found += 1
             if task.key not in seen:
                 seen.add(task.key)
                 tasks.append(task)
         if not found:
-            warn(f"no images in {text}")
+            warn(Message("cli.no_images_in", where=text))
+    tasks.not_images = len(passed_over)
     return tasks
 
 
@@ -232,10 +257,14 @@ def default_limits() -> Limits:
     try:
         return Limits.load()
     except ValueError as exc:
-        raise BatchError(str(exc), LIMITS_ENV) from None
+        raise BatchError(Message("batch.bad_limits", str(exc)), LIMITS_ENV) from None
 
 
-def _expand(text: str, warn: Callable[[str], None], limits: Limits) -> Iterator[Task]:
+#: What the listing of one INPUT yields: an image's task, or a file passed over.
+_Listed = Task | _NotImage
+
+
+def _expand(text: str, warn: Callable[[Message], None], limits: Limits) -> Iterator[_Listed]:
     if URL_PATTERN.match(text) and not os.path.lexists(text):
         yield from _url_files(text)
     elif os.path.isdir(text):
@@ -247,13 +276,13 @@ def _expand(text: str, warn: Callable[[str], None], limits: Limits) -> Iterator[
             if os.path.isfile(match):
                 yield from _single(match, warn, limits, from_glob=True)
     elif _has_suffix(text, ZIP_SUFFIXES + TAR_SUFFIXES + MANIFEST_SUFFIXES):
-        raise BatchError(f"{text}: no such file")
+        raise BatchError(Message("batch.no_such_file", path=text))
     else:  # a missing image: an error row, as `photocheck check` reports it
         yield _file_task(text)
 
 
-def _single(text: str, warn: Callable[[str], None], limits: Limits, *,
-            from_glob: bool) -> Iterator[Task]:
+def _single(text: str, warn: Callable[[Message], None], limits: Limits, *,
+            from_glob: bool) -> Iterator[_Listed]:
     if _has_suffix(text, ZIP_SUFFIXES):
         yield from _zip_members(text, limits)
     elif _has_suffix(text, TAR_SUFFIXES):
@@ -262,6 +291,8 @@ def _single(text: str, warn: Callable[[str], None], limits: Limits, *,
         yield from _manifest(text, warn, limits)
     elif not from_glob or _is_image_name(text):
         yield _file_task(text)
+    else:
+        yield _NotImage(os.path.abspath(text))
 
 
 def _file_task(text: str, *, shown: str | None = None, id: str | None = None,
@@ -274,17 +305,18 @@ def _file_task(text: str, *, shown: str | None = None, id: str | None = None,
                 kind="file", file=absolute)
 
 
-def _folder(top: str) -> Iterator[Task]:
+def _folder(top: str) -> Iterator[_Listed]:
     for folder, subfolders, names in os.walk(top):
         subfolders.sort()
         subfolders[:] = [name for name in subfolders if name != "__MACOSX"]
         for name in sorted(names):
             path = os.path.join(folder, name)
-            if _is_image_name(name) and os.path.isfile(path):
-                yield _file_task(path)
+            if not os.path.isfile(path):
+                continue
+            yield _file_task(path) if _is_image_name(name) else _NotImage(os.path.abspath(path))
 
 
-def _zip_members(text: str, limits: Limits) -> Iterator[Task]:
+def _zip_members(text: str, limits: Limits) -> Iterator[_Listed]:
     absolute = os.path.abspath(text)
     try:
         with open(text, "rb") as handle:  # before its directory is read into memory
@@ -296,18 +328,24 @@ def _zip_members(text: str, limits: Limits) -> Iterator[Task]:
         with zipfile.ZipFile(text) as archive:
             infos = archive.infolist()
     except (OSError, zipfile.BadZipFile, ValueError) as exc:
-        raise BatchError(f"cannot read the zip archive {text}: {describe(exc)}") from None
+        raise BatchError(Message("batch.bad_zip", describe(exc), path=text)) from None
     if len(infos) > limits.max_archive_members:
         yield _refused(text, f"{len(infos)} members", "max_archive_members",
                        limits.max_archive_members)
         return
     for info in infos:
-        if not info.is_dir() and _is_image_name(info.filename):
-            yield Task(key=f"{absolute}!{info.filename}", path=f"{text}!{info.filename}",
-                       kind="zip", file=absolute, member=info.filename)
+        if info.is_dir():
+            continue
+        key = f"{absolute}!{info.filename}"
+        if _is_image_name(info.filename):
+            yield Task(key=key, path=f"{text}!{info.filename}", kind="zip", file=absolute,
+                       member=info.filename)
+        else:
+            yield _NotImage(key)
 
 
-def _tar_members(text: str, warn: Callable[[str], None], limits: Limits) -> Iterator[Task]:
+def _tar_members(text: str, warn: Callable[[Message], None],
+                 limits: Limits) -> Iterator[_Listed]:
     """Image members of a tar archive. Listing reads the headers only (a compressed archive is
     decompressed in passing, in chunks: memory stays flat however large a member is); the
     members are yielded once the archive proved to be within the member count limit."""
@@ -321,8 +359,8 @@ def _tar_members(text: str, warn: Callable[[str], None], limits: Limits) -> Iter
             stream.close()
             raise
     except damage as exc:
-        raise BatchError(f"cannot read the tar archive {text}: {describe(exc)}") from None
-    tasks: list[Task] = []
+        raise BatchError(Message("batch.bad_tar", describe(exc), path=text)) from None
+    tasks: list[_Listed] = []
     with archive, contextlib.closing(stream):
         try:
             count = 0
@@ -333,14 +371,18 @@ def _tar_members(text: str, warn: Callable[[str], None], limits: Limits) -> Iter
                     yield _refused(text, f"more than {limits.max_archive_members} members",
                                    "max_archive_members", limits.max_archive_members)
                     return
-                if member.isreg() and not member.issparse() and _is_image_name(member.name):
-                    tasks.append(Task(key=f"{absolute}!{member.name}",
-                                      path=f"{text}!{member.name}", kind="tar", file=absolute,
-                                      member=member.name, offset=member.offset_data,
-                                      size=member.size))
+                if not member.isreg():
+                    continue
+                key = f"{absolute}!{member.name}"
+                if not member.issparse() and _is_image_name(member.name):
+                    tasks.append(Task(key=key, path=f"{text}!{member.name}", kind="tar",
+                                      file=absolute, member=member.name,
+                                      offset=member.offset_data, size=member.size))
+                else:
+                    tasks.append(_NotImage(key))
         except damage as exc:
-            warn(f"{text} is damaged after {len(tasks)} images; those are checked: "
-                 f"{describe(exc)}")
+            images = sum(isinstance(task, Task) for task in tasks)
+            warn(Message("batch.tar_damaged", describe(exc), path=text, count=images))
     yield from tasks
 
 
@@ -364,7 +406,7 @@ def _declared_zip_entries(handle: BinaryIO) -> int:
     return max(int(end[zipfile._ECD_ENTRIES_TOTAL]), int(end[zipfile._ECD_SIZE]) // 1024)
 
 
-def _manifest(text: str, warn: Callable[[str], None], limits: Limits) -> Iterator[Task]:
+def _manifest(text: str, warn: Callable[[Message], None], limits: Limits) -> Iterator[Task]:
     """Rows of a CSV manifest: ``path`` (relative to the CSV's folder), optional ``id`` and
     ``birth_year``. Column names are matched case-insensitively; UTF-8 with or without BOM.
 
@@ -385,13 +427,13 @@ def _manifest(text: str, warn: Callable[[str], None], limits: Limits) -> Iterato
             reader = csv.reader(handle, csv.excel, delimiter=delimiter)
             names = [name.strip().lower() for name in next(reader, [])]
             if "path" not in names:
-                raise BatchError(f"the manifest {text} has no 'path' column "
-                                 f"(columns: {', '.join(names) or 'none'})")
+                raise BatchError(Message("batch.manifest_no_path", path=text,
+                                         columns=", ".join(names) or "-"))
             column = {name: names.index(name) for name in ("path", "id", "birth_year")
                       if name in names}
             rows = list(itertools.islice(reader, limits.max_manifest_rows + 1))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise BatchError(f"cannot read the manifest {text}: {describe(exc)}") from None
+        raise BatchError(Message("batch.bad_manifest", describe(exc), path=text)) from None
     if len(rows) > limits.max_manifest_rows:
         yield _refused(text, f"more than {limits.max_manifest_rows} rows", "max_manifest_rows",
                        limits.max_manifest_rows)
@@ -409,20 +451,20 @@ def _manifest(text: str, warn: Callable[[str], None], limits: Limits) -> Iterato
             continue
         shown = cell(row, "path")
         if shown is None:
-            warn(f"{text}, line {number}: no path; row skipped")
+            warn(Message("batch.manifest_row_no_path", path=text, line=number))
             continue
         id = cell(row, "id")
         task = _file_task(os.path.join(base, shown), shown=shown, id=id,
                           birth_year=cell(row, "birth_year"))
         if task.key in first_line:
-            warn(f"{text}, line {number}: the same file and id as line {first_line[task.key]}; "
-                 "row skipped")
+            warn(Message("batch.manifest_row_repeated", path=text, line=number,
+                         first=first_line[task.key]))
             continue
         first_line[task.key] = number
         if id is not None:
             if id in id_line:
-                warn(f"{text}, line {number}: id {id!r} also on line {id_line[id]} for another "
-                     "file; both are checked")
+                warn(Message("batch.manifest_id_twice", path=text, line=number, id=id,
+                             first=id_line[id]))
             id_line.setdefault(id, number)
         yield task
 
@@ -442,25 +484,30 @@ def _manifest_delimiter(header: str) -> str:
     return max(MANIFEST_DELIMITERS, key=fit)
 
 
-def _url_files(text: str) -> Iterator[Task]:
+def _url_files(text: str) -> Iterator[_Listed]:
     """Images at an fsspec URL (``file://``, ``s3://`` with s3fs installed, ...): a folder
     (recursive), a glob pattern, or one file. Archives and manifests must be local paths."""
     try:
         import fsspec
     except ImportError:
-        raise BatchError(f"{text}: URLs are read with fsspec: pip install 'photocheck[dask]'")
+        raise BatchError(Message("batch.needs_fsspec", path=text)) from None
     try:
         fs, root = fsspec.core.url_to_fs(text)
-        if glob.has_magic(root):
+        passed_over: list[str] = []
+        if glob.has_magic(root):  # (a glob may match folders: only image names are counted)
             names = [name for name in sorted(fs.glob(root)) if _is_image_name(name)]
         elif fs.isdir(root):
-            names = [name for name in sorted(fs.find(root)) if _is_image_name(name)]
+            names = sorted(fs.find(root))
+            passed_over = [name for name in names if not _is_image_name(name)]
+            names = [name for name in names if _is_image_name(name)]
         else:  # one file; a missing one becomes an error row
             names = [root]
     except BatchError:
         raise
     except Exception as exc:  # unknown protocol, its package missing, no access
-        raise BatchError(f"cannot list {text}: {describe(exc)}") from None
+        raise BatchError(Message("batch.cannot_list", describe(exc), path=text)) from None
+    for name in passed_over:
+        yield _NotImage(fs.unstrip_protocol(name))
     for name in names:
         url = text if name == root and not glob.has_magic(root) else fs.unstrip_protocol(name)
         yield Task(key=url, path=url, kind="url", file=url)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..measures import MEASURES
+from ..messages import Message
 from .errors import BatchError, describe
 
 
@@ -44,8 +45,35 @@ def open_output(path: str | os.PathLike) -> _Output:
         return _CsvOutput(path)
     if suffix == ".parquet":
         return _ParquetOutput(path)
-    raise BatchError(f"{path}: unknown output format; name it *.jsonl, *.csv or *.parquet",
-                     "--out")
+    raise BatchError(Message("batch.unknown_output", path=path), "--out")
+
+
+#: Beside RESULTS, what the last run's listing of the inputs passed over: ``RESULTS`` plus this.
+SKIPPED_SUFFIX = ".skipped.json"
+
+
+def skipped_path(results: str | os.PathLike) -> Path:
+    """Where :func:`write_skipped` records what the listing of RESULTS's inputs passed over."""
+    results = Path(results)
+    return results.with_name(results.name + SKIPPED_SUFFIX)
+
+
+def write_skipped(results: str | os.PathLike, not_images: int) -> None:
+    """Record beside RESULTS (``RESULTS.skipped.json``, ``{"not_images": N}``) how many files
+    the last run's listing passed over as not images, so that a report on RESULTS can count
+    them; written whole (temporary file, fsync, rename). Resume never reads it."""
+    data = json.dumps({"not_images": int(not_images)}).encode("ascii")
+    _replace_file(skipped_path(results), lambda handle: handle.write(data))
+
+
+def read_skipped(results: str | os.PathLike) -> int | None:
+    """The ``not_images`` count :func:`write_skipped` recorded beside RESULTS; None when there
+    is no record (not batch output, an older version) or it cannot be read."""
+    try:
+        count = json.loads(skipped_path(results).read_bytes())["not_images"]
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    return count if isinstance(count, int) and count >= 0 else None
 
 
 def read_results(path: str | os.PathLike) -> list[dict]:
@@ -101,15 +129,7 @@ class _Output:
         os.fsync(self._handle.fileno())
 
     def _replace(self, write: Callable[[Any], None]) -> None:
-        """Write a new version through ``write(binary_handle)`` to a temporary file, fsync and
-        rename it over the output."""
-        temporary = self.path.with_name(self.path.name + ".tmp")
-        with open(temporary, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, self.path)
-        _fsync_dir(self.path.parent)
+        _replace_file(self.path, write)
 
 
 _ROW_PREFIX = b'{"key": '
@@ -148,8 +168,8 @@ class _JsonlOutput(_LineOutput):
             for number, line in enumerate(handle, 1):
                 if not line.endswith(b"\n"):
                     if not (line.startswith(_ROW_PREFIX) or _ROW_PREFIX.startswith(line)):
-                        raise BatchError(f"{self.path}, line {number}, is not a photocheck batch "
-                                         "row; choose another --out", "--out")
+                        raise BatchError(Message("batch.not_a_batch_row", path=self.path,
+                                                 line=number), "--out")
                     return rows, offset, offset + len(line)
                 if line.strip():
                     rows.append(self._parse(line, number))
@@ -162,8 +182,8 @@ class _JsonlOutput(_LineOutput):
         except ValueError:
             row = None
         if not isinstance(row, dict) or not {"key", "sha256", "decision"} <= row.keys():
-            raise BatchError(f"{self.path}, line {number}, is not a photocheck batch row; "
-                             "choose another --out", "--out")
+            raise BatchError(Message("batch.not_a_batch_row", path=self.path, line=number),
+                             "--out")
         return row
 
     def append(self, rows: list[dict]) -> None:
@@ -214,24 +234,24 @@ class _CsvOutput(_LineOutput):
                         break  # torn: the file ends inside this record
                     if good_end == 0:
                         if tuple(record) != CSV_COLUMNS:
-                            raise BatchError(f"{self.path} has other columns than photocheck "
-                                             "batch writes; choose another --out", "--out")
+                            raise BatchError(Message("batch.other_columns", path=self.path),
+                                             "--out")
                     elif len(record) != len(CSV_COLUMNS):
-                        raise BatchError(f"{self.path}, line {reader.line_num}, is not a "
-                                         "photocheck batch row; choose another --out", "--out")
+                        raise BatchError(Message("batch.not_a_batch_row", path=self.path,
+                                                 line=reader.line_num), "--out")
                     else:
                         rows.append(_from_csv(record))
                     good_end = ends[end_line]
             except csv.Error as exc:
                 if handle.read(1):  # not at the end: damage inside the file
-                    raise BatchError(f"{self.path}, line {reader.line_num}: {exc}; choose "
-                                     "another --out", "--out") from None
+                    raise BatchError(Message("batch.not_a_batch_row", str(exc),
+                                             path=self.path, line=reader.line_num),
+                                     "--out") from None
         if good_end == 0 and size:
             with open(self.path, "rb") as handle:
                 head = handle.read(len(self._HEADER) + 1)
             if not self._HEADER.startswith(head):
-                raise BatchError(f"{self.path} is not a photocheck batch file; choose another "
-                                 "--out", "--out")
+                raise BatchError(Message("batch.not_a_batch_file", path=self.path), "--out")
         return rows, good_end, size
 
     def append(self, rows: list[dict]) -> None:
@@ -315,8 +335,7 @@ class _ParquetOutput(_Output):
             import pyarrow  # noqa: F401
             import pyarrow.parquet  # noqa: F401
         except ImportError:
-            raise BatchError("writing Parquet needs pyarrow: pip install 'photocheck[parquet]'",
-                             "--out") from None
+            raise BatchError(Message("batch.needs_pyarrow"), "--out") from None
         self._next_part = 1
 
     @staticmethod
@@ -361,13 +380,12 @@ class _ParquetOutput(_Output):
                 table = pq.read_table(source)
             except Exception as exc:
                 if source == self.path:
-                    raise BatchError(f"cannot read {self.path}: {describe(exc)}; choose another "
-                                     "--out", "--out") from None
+                    raise BatchError(Message("batch.cannot_read_output", describe(exc),
+                                             path=self.path), "--out") from None
                 source.unlink()  # a damaged part (storage failure): its inputs are judged again
                 continue
             if table.schema.names != list(COLUMNS):
-                raise BatchError(f"{source} has other columns than photocheck batch writes; "
-                                 "choose another --out", "--out")
+                raise BatchError(Message("batch.other_columns", path=source), "--out")
             rows.extend(table.to_pylist())
             if source != self.path:
                 self._next_part = max(self._next_part, int(source.stem.split("-")[1]) + 1)
@@ -442,7 +460,19 @@ def _lock(handle, shown: Path) -> None:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         handle.close()
-        raise BatchError(f"another photocheck batch is writing {shown}", "--out") from None
+        raise BatchError(Message("batch.output_locked", path=shown), "--out") from None
+
+
+def _replace_file(path: Path, write: Callable[[Any], None]) -> None:
+    """Write a new version of ``path`` through ``write(binary_handle)`` to a temporary file,
+    fsync and rename it over ``path``."""
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "wb") as handle:
+        write(handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    _fsync_dir(path.parent)
 
 
 def _fsync_file(path: Path) -> None:

@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Protocol
 
 from ..limits import Limits
-from ..policy import Policy
+from ..messages import Message
+from ..policy import DEFAULT_POLICY, Policy
 from ..schema import RequestReason
 from .engines import Engine, LocalEngine, default_workers, sigint_deferred
 from .errors import BatchError
 from .inputs import Task, close_archives, default_limits
-from .outputs import open_output
+from .outputs import open_output, write_skipped
 
 
 #: Upper bound of images per chunk (see :mod:`photocheck.batch` for why 32).
@@ -26,15 +27,18 @@ DEFAULT_CHUNK_SIZE = 32
 
 
 class ProgressSink(Protocol):
-    """What :func:`run_batch` reports progress to (:class:`RichProgress` on a console)."""
+    """What :func:`run_batch` reports progress to (:class:`RichProgress` on a console).
+    ``phase`` names a step, ``"checking_done"`` (hashing inputs already in the output) or
+    ``"judging"``: a sink shows it in its reader's words (``batch.phase.<name>`` of
+    :mod:`photocheck.i18n`)."""
 
-    def phase(self, description: str, total: int) -> None: ...
+    def phase(self, name: str, total: int) -> None: ...
 
     def advance(self, count: int) -> None: ...
 
 
 class _NoProgress:
-    def phase(self, description: str, total: int) -> None:
+    def phase(self, name: str, total: int) -> None:
         pass
 
     def advance(self, count: int) -> None:
@@ -44,13 +48,16 @@ class _NoProgress:
 @dataclass
 class Summary:
     """What a run did. ``decisions`` and ``reasons`` count the current row of every input of
-    this run that has one (judged now or already done)."""
+    this run that has one (judged now or already done); ``not_images`` the files the listing
+    passed over as not images (:attr:`Tasks.not_images <photocheck.batch.inputs.Tasks>`),
+    ``None`` when not told."""
 
     out: Path
     total: int
     skipped: int = 0
     judged: int = 0
     interrupted: bool = False
+    not_images: int | None = None
     decisions: Counter = field(default_factory=Counter)
     reasons: Counter = field(default_factory=Counter)
 
@@ -66,27 +73,32 @@ class Summary:
 def run_batch(tasks: Sequence[Task], out: str | os.PathLike, *, engine: Engine | None = None,
               workers: int | None = None, policy: str | os.PathLike | None = None,
               reason: str = RequestReason.QUALITY.value, chunk_size: int = DEFAULT_CHUNK_SIZE,
-              progress: ProgressSink | None = None, limits: Limits | None = None) -> Summary:
+              progress: ProgressSink | None = None, limits: Limits | None = None,
+              not_images: int | None = None) -> Summary:
     """Judge ``tasks`` into ``out``, resuming what an earlier run of the same output did.
 
     Without ``engine`` a :class:`LocalEngine` with ``workers`` processes (default: the CPU
     count) is used and closed. ``limits`` (default :meth:`Limits.load`) bound what the parent
     reads to hash done inputs and what the workers read and decode; the engine hands them on.
     Ctrl-C stops the run: what finished is written and the summary says ``interrupted``.
+    ``not_images`` (:attr:`Tasks.not_images <photocheck.batch.inputs.Tasks>` of the listing)
+    goes into the summary and is recorded beside ``out`` for the report
+    (:func:`~photocheck.batch.outputs.write_skipped`).
     Raises :class:`BatchError` for a bad output or options; any other exception means the run
     failed (rows written so far stay and the run can be resumed).
     """
     try:
         reason = RequestReason(reason).value
     except ValueError:
-        raise BatchError(f"unknown request reason {reason!r}", "--reason") from None
+        raise BatchError(Message("batch.unknown_reason", reason=reason), "--reason") from None
     if chunk_size < 1:
-        raise BatchError("the chunk size must be at least 1", "--chunk-size")
+        raise BatchError(Message("batch.chunk_size"), "--chunk-size")
     policy_source = _policy_source(policy)
     try:
         active = Policy.load(policy_source)
     except (OSError, ValueError) as exc:
-        raise BatchError(str(exc), "--policy") from None
+        raise BatchError(Message("cli.bad_policy", str(exc),
+                                 source=policy_source or DEFAULT_POLICY), "--policy") from None
     progress = progress or _NoProgress()
     limits = limits or default_limits()
     unique: dict[str, Task] = {}
@@ -94,11 +106,13 @@ def run_batch(tasks: Sequence[Task], out: str | os.PathLike, *, engine: Engine |
         unique.setdefault(task.key, task)
     tasks = list(unique.values())
     out = Path(out)
-    summary = Summary(out=out, total=len(tasks))
+    summary = Summary(out=out, total=len(tasks), not_images=not_images)
     output = open_output(out)
     try:
         existing = output.load()
         _check_compatible(existing, out, active, reason)
+        if not_images is not None:  # under the output's lock, before anything is judged
+            write_skipped(out, not_images)
         # Only what resume and the summary need: memory stays flat however long the file is.
         last = {row["key"]: _Done(row["sha256"], row["decision"], tuple(row["reasons"]))
                 for row in existing}
@@ -158,10 +172,9 @@ def _check_compatible(rows: list[dict], out: Path, policy: Policy, reason: str) 
     other = found - {(policy.name, policy.version, reason)}
     if other:
         name, version, earlier = sorted(other, key=str)[0]
-        raise BatchError(
-            f"{out} holds results of policy {name} {version} for reason {earlier}; this run "
-            f"uses policy {policy.name} {policy.version} for reason {reason}. Use the same "
-            "--policy and --reason to resume, or another --out", "--out")
+        raise BatchError(Message("batch.other_judgement", path=out, name=name, version=version,
+                                 earlier=earlier, policy=policy.name,
+                                 policy_version=policy.version, reason=reason), "--out")
 
 
 @dataclass(frozen=True)
@@ -181,7 +194,7 @@ def _skip_done(tasks: Sequence[Task], last: dict[str, _Done], summary: Summary,
     rows are counted into ``summary``."""
     done = [task for task in tasks if task.key in last]
     if done:
-        progress.phase("checking done inputs", len(done))
+        progress.phase("checking_done", len(done))
     pending: list[Task] = []
     for task in tasks:
         row = last.get(task.key)

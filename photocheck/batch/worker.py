@@ -17,7 +17,7 @@ import cv2
 from .. import __version__
 from ..errors import ErrorCode, PhotocheckError
 from ..limits import Limits
-from ..pipeline import Checker
+from ..pipeline import Checker, parse_birth_year
 from ..policy import Policy
 from ..schema import RequestReason, Result
 from .errors import describe
@@ -72,23 +72,17 @@ def _judge(checker: Checker, task: Task, reason: str) -> dict:
     digest = ""
     try:
         try:
+            year = parse_birth_year(task.birth_year)
             data = task.read_bytes(checker.limits)
         except PhotocheckError as exc:
             return error_row(task, exc.code, exc.message, checker.policy, reason)
         digest = hashlib.sha256(data).hexdigest()
-        result = checker.check(data, reason=reason, path=task.path,
-                               birth_year=_year(task.birth_year))
+        result = checker.check(data, reason=reason, path=task.path, birth_year=year)
         return result_row(task, result, digest)
     except Exception as exc:  # a bug: report it on this input and go on
         log.exception("internal error on %s", task.path)
         return error_row(task, ErrorCode.INTERNAL, f"internal error: {describe(exc)}",
                          checker.policy, reason, sha256=digest)
-
-
-def _year(text: str | None) -> int | str | None:
-    """A manifest's birth_year cell as the checker takes it: a number, or the text as it is
-    (which the checker refuses with an ``invalid_argument`` row for this input)."""
-    return int(text) if text is not None and text.isdigit() else text
 
 
 def result_row(task: Task, result: Result, sha256: str) -> dict:

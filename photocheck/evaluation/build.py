@@ -61,6 +61,8 @@ COLUMNS: tuple[str, ...] = (
 IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 
 NOT_ELIGIBLE, ELIGIBLE, GREY = "not_eligible", "eligible", "grey"
+#: Manifest tags of a source portrait whose face is already covered (LABELS.md: eligible).
+OCCLUDED_TAGS = frozenset({"mask", "niqab", "sunglasses"})
 BLURRY, FACE_NOT_VISIBLE = "blurry", "face_not_visible"
 
 #: Face Mesh points outlining both eyes (corners and mid-lids), as in ``tests/test_portraits.py``.
@@ -497,9 +499,13 @@ def build_eval_set(
             raise RuntimeError(f"duplicate output name {rel}")
         (out / rel).write_bytes(_encode_jpeg(item.rgb, item.quality))
         written.add(rel)
-        label = item.label
+        label, family = item.label, item.reason_family
         if source is not None and "lowres" in source.tags and label == NOT_ELIGIBLE:
             label = GREY  # LABELS: a soft original is grey, not not_eligible
+        if source is not None and OCCLUDED_TAGS & set(source.tags) and label != ELIGIBLE:
+            # The source's face is already covered (a mask, a niqab): whatever is added, the
+            # face is not clearly visible.
+            label, family = ELIGIBLE, FACE_NOT_VISIBLE
         rows.append({
             "file": rel,
             "source": source.name if source else "generated",
@@ -511,7 +517,7 @@ def build_eval_set(
             "face_width": "" if item.face_width is None else _fmt(item.face_width),
             "jpeg_quality": item.quality,
             "label": label,
-            "reason_family": item.reason_family if label == ELIGIBLE else "",
+            "reason_family": family if label == ELIGIBLE else "",
         })
 
     say(f"building evaluation set from {len(sources)} source images in {src}")

@@ -175,6 +175,30 @@ def train_visibility_command(
                   f" sha256 {record['sha256']}")
 
 
+@app.command("visibility-report")
+def visibility_report_command(
+    labels: LabelsArg,
+    results: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
+                                            help="results.jsonl of `eval run` on LABELS.")],
+    plot: Annotated[Path, typer.Option(dir_okay=False, help="Where to write the plot (PNG).")],
+    record: Annotated[Optional[Path], typer.Option(
+        exists=True, dir_okay=False,
+        help="Training record of the model (default: the shipped visibility.json).")] = None,
+) -> None:
+    """Reliability of the feature-visibility probabilities: synthetic held out (from the
+    training record) and real photos (per-feature labels read from the tags)."""
+    from ..detect import VISIBILITY_MODEL, models_dir
+    from .visibility_report import visibility_report
+
+    record = record or (models_dir() / VISIBILITY_MODEL).with_suffix(".json")
+    tables = visibility_report(read_labels(labels), _read_jsonl(results), record, plot)
+    for name, table in tables.items():
+        bins = ", ".join(f"{b['predicted']:.2f}->{b['observed']:.2f} (n={b['n']})"
+                         for b in table["bins"])
+        out.print(f"{name}: ECE {table['ece']}; {bins}")
+    out.print(f"written: {plot}")
+
+
 @app.command()
 def agreement(
     decisions: Annotated[Path, typer.Argument(exists=True, dir_okay=False,

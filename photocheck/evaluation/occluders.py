@@ -216,7 +216,9 @@ def texture(height: int, width: int, rng: np.random.Generator, pool: TexturePool
 
 
 def _style(rng: np.random.Generator, pool: TexturePool | None, choices: Sequence[str]) -> str:
-    return pool.style(rng, choices) if pool is not None else choices[int(rng.integers(len(choices)))]
+    if pool is not None:
+        return pool.style(rng, choices)
+    return choices[int(rng.integers(len(choices)))]
 
 
 # --------------------------------------------------------------------------------------------

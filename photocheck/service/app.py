@@ -9,21 +9,32 @@ Routes:
 * ``POST /v1/check``: multipart upload (``image``; optional ``reason``, ``lang``,
   ``annotate``) -> :class:`~photocheck.service.models.CheckResponse`. A photo that cannot be
   judged answers 413 (too large), 415 (not a form), 422 (not an image, truncated, corrupt,
-  empty, unknown reason...) or 500 (a bug), always with the same body and
-  ``result.decision == "error"``.
+  empty, unknown reason, a form value that is not plain ASCII...) or 500 (a bug), always with
+  the same body and ``result.decision == "error"``. Two answers concern the connection, not
+  the photo, and carry a :class:`~photocheck.service.models.Problem` body: 408 when the upload
+  stalls or crawls below the minimum rate, 503 when no check slot is free (see
+  :mod:`.admission`).
 * ``GET /v1/policy`` (active policy and its rules), ``GET /v1/health``,
   ``GET /v1/messages?lang=`` (every user-facing text, from :mod:`photocheck.i18n`).
 * ``GET /``: the page; ``/static/*``: its script and style; ``/docs``: OpenAPI.
+
+Every answer, errors included, is JSON (or the page) with the security headers; an unexpected
+exception becomes a JSON 500, never a plain-text one. A keyless server on loopback answers only
+requests whose ``Host`` is a local name (DNS rebinding).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import logging
 import os
+import re
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
-from contextlib import asynccontextmanager
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -37,18 +48,22 @@ from fastapi.staticfiles import StaticFiles
 from starlette.requests import ClientDisconnect
 
 from .. import __version__, i18n
-from ..errors import ErrorCode
+from ..errors import ErrorCode, PhotocheckError
+from ..limits import Limits as ResourceLimits
 from ..measures import unit_of
-from ..pipeline import BIRTH_YEARS, Checker
+from ..pipeline import BIRTH_YEARS, Checker, parse_birth_year
 from ..policy import Policy
 from ..schema import Decision, ErrorInfo, PolicyRef, RequestReason, Result
 from . import render
+from .admission import Busy, CheckSlots
 from .audit import AuditLog
 from .models import (CheckResponse, Health, Limits, Messages, PolicyInfo, PolicyName,
                      PolicyRule, Problem)
 from .pool import CheckerPool, warm_up_portrait
-from .settings import API_KEY_HEADER, SETTINGS_ENV, ServiceSettings
-from .upload import IMAGE_FIELD, Upload, UploadRejected, content_length, read_upload
+from .settings import (API_KEY_ENV, API_KEY_HEADER, SETTINGS_ENV, ServiceSettings,
+                       is_local_host_header)
+from .upload import (IMAGE_FIELD, Upload, UploadPace, UploadRejected, UploadStalled,
+                     content_length, read_upload)
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +83,13 @@ _COMMON_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy",
 _PAGE_CSP = (b"default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
              b"style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; "
              b"base-uri 'none'; frame-ancestors 'none'; form-action 'none'")
+#: The API docs (Swagger UI): its one inline script is allowed by hash (added per app), its
+#: styles are set inline by the bundle; nothing from another origin, no framing.
+_DOCS_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+             "script-src 'self'{hashes}; connect-src 'self'; object-src 'none'; "
+             "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+#: Seconds a client is asked to wait before retrying a 503.
+_RETRY_AFTER_S = "5"
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -133,7 +155,11 @@ _CHECK_ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": CheckResponse,
           "description": "Not a judgeable photo (not_an_image, truncated, corrupt, empty, "
                          "too_small) or a bad form field (invalid_argument)"},
+    408: {"model": Problem, "description": "The upload stalled or arrived below the minimum "
+                                           "rate; the connection is closed"},
     500: {"model": CheckResponse, "description": "Internal error (a bug; error.code internal)"},
+    503: {"model": Problem, "description": "No check slot free (for this address); retry after "
+                                           "Retry-After seconds"},
 }
 
 
@@ -148,6 +174,18 @@ class Service:
     audit: AuditLog | None
     new_policy: Policy | None = None
     new_pool: CheckerPool | None = None
+    slots: CheckSlots | None = None
+
+    def __post_init__(self) -> None:
+        if self.slots is None:
+            self.slots = CheckSlots(self.settings.max_checks, self.settings.max_checks_per_client)
+
+    @property
+    def pace(self) -> UploadPace:
+        settings = self.settings
+        return UploadPace(idle_timeout_s=settings.upload_idle_timeout_s,
+                          min_bytes_per_s=settings.min_upload_bytes_per_s,
+                          grace_s=settings.upload_grace_s)
 
     def judging(self, mode: str) -> tuple[Policy, CheckerPool]:
         if mode == "new":
@@ -178,13 +216,19 @@ def load_policy(settings: ServiceSettings, source: str | None = None) -> Policy:
     """A policy (default: the settings' own), with the service's pixel limit if it is the
     stricter one."""
     policy = Policy.load(settings.policy if source is None else source)
-    max_pixels = min(settings.max_pixels, policy.processing.max_pixels)
+    max_pixels = min(settings.max_pixels, policy.processing.max_pixels,
+                     ResourceLimits.load().max_pixels)
     return replace(policy, processing=replace(policy.processing, max_pixels=max_pixels))
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     """The counter service app. Loads no model: the lifespan does, in the serving process."""
     settings = settings or ServiceSettings()
+    # The resource limits (photocheck.limits) bound the service as they bound every other
+    # reader: an upload is never larger than a file the checker may read.
+    resource_limits = ResourceLimits.load()
+    if settings.max_upload_bytes > resource_limits.max_image_bytes:
+        settings = replace(settings, max_upload_bytes=resource_limits.max_image_bytes)
     policy = load_policy(settings)  # a broken policy file fails here, before serving
     new_policy = (None if settings.new_photo_policy is None
                   else load_policy(settings, settings.new_photo_policy))
@@ -222,7 +266,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         docs_url=None,  # served below from the package: FastAPI's own page loads a CDN
         redoc_url=None,
     )
-    app.add_middleware(SecurityHeaders, spread_checks=settings.workers > 1)
+    app.add_middleware(SecurityHeaders, spread_checks=settings.workers > 1,
+                       local_hosts_only=settings.local_hosts_only)
 
     protected = [Depends(api_key_check(settings.api_key))] if settings.api_key else []
     unauthorised = ({401: {"model": Problem, "description": "Missing or wrong API key"}}
@@ -247,11 +292,13 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url=app.openapi_url, title=f"{app.title} - API",
             swagger_js_url="/static/swagger/swagger-ui-bundle.js",
             swagger_css_url="/static/swagger/swagger-ui.css",
             swagger_favicon_url="/static/swagger/favicon-32x32.png")
+        page.headers["content-security-policy"] = docs_csp(page.body)
+        return page
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
@@ -270,17 +317,31 @@ ServiceDep = Annotated[Service, Depends(get_service)]
 
 async def check_route(request: Request, service: ServiceDep) -> Response:
     """Judge one uploaded photo."""
+    client = request.client.host if request.client else ""
+    try:
+        with service.slots.hold(client):
+            return await _check(request, service)
+    except Busy as busy:
+        # Its body was not read: close rather than keep a connection in an unknown state.
+        return _problem(503, busy.detail, {"retry-after": _RETRY_AFTER_S, "connection": "close"})
+
+
+async def _check(request: Request, service: Service) -> Response:
     lang = i18n.DEFAULT_LANGUAGE
     reason = RequestReason.QUALITY
     try:
         upload = await read_upload(request.headers.get("content-type"),
                                    content_length(request.headers), request.stream(),
-                                   max_bytes=service.settings.max_upload_bytes)
+                                   max_bytes=service.settings.max_upload_bytes,
+                                   pace=service.pace)
         lang = _language(upload) or lang
         reason = _request_reason(upload)
         wanted = _check_request(service, upload, reason, lang)
     except UploadRejected as rejected:
         return await _refuse(service, rejected, reason, lang)
+    except UploadStalled as stalled:
+        # The rest of the body may never come: answer and close rather than wait for it.
+        return _problem(408, str(stalled), {"connection": "close"})
     except ClientDisconnect:
         return Response(status_code=400)  # nobody is left to read it
 
@@ -407,17 +468,15 @@ def _check_request(service: Service, upload: Upload, reason: RequestReason,
     if card not in _CARD:
         raise UploadRejected(UNPROCESSABLE, ErrorCode.INVALID_ARGUMENT,
                              f"card must be auto, yes or no, not {card!r}")
-    year = (upload.fields.get("birth_year") or "").strip()
-    if year and not (year.isdigit() and int(year) in BIRTH_YEARS):
-        raise UploadRejected(UNPROCESSABLE, ErrorCode.INVALID_ARGUMENT,
-                             f"birth_year must be a year from {BIRTH_YEARS.start} to "
-                             f"{BIRTH_YEARS.stop - 1}, not {year!r}")
+    try:
+        birth_year = parse_birth_year(upload.fields.get("birth_year") or None)
+    except PhotocheckError as exc:
+        raise UploadRejected(UNPROCESSABLE, exc.code, f"birth_year: {exc.message}") from None
     # An empty part goes to the pipeline, which answers error ``empty`` like the CLI does.
     return CheckRequest(image=upload.image, reason=reason, lang=lang,
                         annotate=annotate, annotation_format=annotation_format,
                         annotation_header=annotation_header,
-                        mode=mode,
-                        birth_year=int(year) if year else None, card=_CARD[card])
+                        mode=mode, birth_year=birth_year, card=_CARD[card])
 
 
 def _flag(upload: Upload, name: str, default: bool = True) -> bool:
@@ -431,6 +490,19 @@ def _flag(upload: Upload, name: str, default: bool = True) -> bool:
 
 def _json(body: str | bytes, status: int) -> Response:
     return Response(content=body, status_code=status, media_type="application/json")
+
+
+def _problem(status: int, detail: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(content=Problem(detail=detail).model_dump_json(), status_code=status,
+                    media_type="application/json", headers=headers)
+
+
+def docs_csp(page: bytes) -> str:
+    """The docs page's Content-Security-Policy, allowing its inline scripts by their hash."""
+    hashes = "".join(
+        f" 'sha256-{base64.b64encode(hashlib.sha256(script).digest()).decode()}'"
+        for script in re.findall(rb"<script>(.*?)</script>", page, flags=re.DOTALL))
+    return _DOCS_CSP.format(hashes=hashes)
 
 
 # --------------------------------------------------------------------------------------------
@@ -462,15 +534,21 @@ class SecurityHeaders:
     """Adds ``nosniff`` and ``no-referrer`` to every response, ``Cache-Control: no-store`` to
     the API's (results are personal data) and a strict CSP to the page.
 
+    As the outermost layer it also turns an exception that escaped everything else into a JSON
+    500 (Starlette's own answer would be plain text without these headers), and with
+    ``local_hosts_only`` refuses (400) a request whose ``Host`` is not a local name.
+
     With ``spread_checks`` (several server processes) an answer to ``/v1/check`` also closes
     its connection: a kept-alive connection stays with the process that accepted it, so four
     clients could load one process while the other idles (measured: 1.2 of 2 cores busy, p95
     68 ms); reconnecting lets the kernel hand each check to a free process (1.9 cores, p95
     47 ms). A new loopback or LAN connection costs far less than the check."""
 
-    def __init__(self, app: Callable[..., Awaitable[None]], spread_checks: bool = False) -> None:
+    def __init__(self, app: Callable[..., Awaitable[None]], spread_checks: bool = False,
+                 local_hosts_only: bool = False) -> None:
         self.app = app
         self.spread_checks = spread_checks
+        self.local_hosts_only = local_hosts_only
 
     async def __call__(self, scope: Scope, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
@@ -485,33 +563,66 @@ class SecurityHeaders:
         elif path == "/" or path.startswith("/static/"):
             extra.append((b"content-security-policy", _PAGE_CSP))
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 message["headers"] = list(message.get("headers", [])) + extra
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        host = _host(scope)  # none at all is no browser's (HTTP/1.0, a raw ASGI call)
+        if self.local_hosts_only and host and not is_local_host_header(host):
+            await _send_problem(send_with_headers, 400,
+                                "this server answers requests for localhost only")
+            return
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope.get("method"), path)
+            if not started:
+                await _send_problem(send_with_headers, 500, "internal error")
+
+
+def _host(scope: Scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"host":
+            return value.decode("latin-1")
+    return ""
+
+
+async def _send_problem(send: Callable, status: int, detail: str) -> None:
+    body = Problem(detail=detail).model_dump_json().encode("utf-8")
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode("ascii")),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
 
 
 # --------------------------------------------------------------------------------------------
 # Serving
 
 
-def serve(settings: ServiceSettings) -> None:
-    """Run the service under uvicorn until Ctrl-C. ValueError for unsafe or bad settings."""
+def serve(settings: ServiceSettings, lang: str = i18n.DEFAULT_LANGUAGE) -> None:
+    """Run the service under uvicorn until Ctrl-C. ValueError for unsafe or bad settings.
+    ``lang``: the language of the lines printed for the operator."""
     import uvicorn
 
     settings.check_exposure()
     app = create_app(settings)
     if not settings.loopback and settings.api_key is None:
-        print(f"WARNING: serving on {settings.host} WITHOUT an API key "
-              "(--allow-unauthenticated): anyone who can reach this port can check photos.",
+        print(i18n.text("serve.unauthenticated", lang).format(host=settings.host),
               file=sys.stderr)
     where = f"http://{settings.host}:{settings.port}"
-    print(f"photocheck {__version__}: counter page {where}/ , API docs {where}/docs ; "
-          f"{settings.workers} process(es) x {settings.checkers} checker(s); API key {'required' if settings.api_key else 'off'}"
-          f"; audit log {settings.audit_log or 'off'}", file=sys.stderr)
+    on, off = i18n.text("serve.on", lang), i18n.text("serve.off", lang)
+    print(i18n.text("serve.started", lang).format(
+        version=__version__, where=where, workers=settings.workers, checkers=settings.checkers,
+        api_key=on if settings.api_key else off, audit_log=settings.audit_log or off),
+        file=sys.stderr)
     options = dict(host=settings.host, port=settings.port, log_level="info",
+                   http=f"{__package__}.protocol:HeaderDeadlineProtocol",
                    access_log=settings.access_log, limit_concurrency=settings.max_connections,
                    server_header=False, timeout_graceful_shutdown=10)
     if settings.workers == 1:
@@ -519,9 +630,27 @@ def serve(settings: ServiceSettings) -> None:
         return
     # Several processes: uvicorn spawns each (never forks, so no model state is shared) and
     # each builds the app from the settings in its environment; models load in its lifespan.
-    os.environ[SETTINGS_ENV] = settings.to_environment()
-    uvicorn.run(f"{__name__}:app_from_environment", factory=True, workers=settings.workers,
-                **options)
+    # The key is not in that environment: the workers read it from a file only this user can
+    # read (the --api-key-file, or one written for this run and removed after it).
+    os.environ.pop(API_KEY_ENV, None)  # inherited by every worker otherwise
+    with _key_file_for_workers(settings) as handed_over:
+        os.environ[SETTINGS_ENV] = handed_over.to_environment()
+        uvicorn.run(f"{__name__}:app_from_environment", factory=True,
+                    workers=settings.workers, **options)
+
+
+@contextmanager
+def _key_file_for_workers(settings: ServiceSettings) -> Iterator[ServiceSettings]:
+    """``settings`` with an ``api_key_file`` that holds its key, for the worker processes."""
+    if settings.api_key is None or settings.api_key_file is not None:
+        yield settings
+        return
+    with tempfile.TemporaryDirectory(prefix="photocheck-") as folder:  # mode 0700
+        path = Path(folder) / "api-key"
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(settings.api_key)
+        yield replace(settings, api_key_file=path)
 
 
 def app_from_environment() -> FastAPI:

@@ -25,9 +25,34 @@ DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 #: 40 megapixels: any phone camera's default output or an A4 scan at 600 dpi (about 35 MP).
 #: The decoded RGB image then takes at most 120 MB per concurrent check.
 DEFAULT_MAX_PIXELS = 40_000_000
-#: Open connections uvicorn accepts before answering 503: bounds the memory that waiting
-#: uploads (each up to ``max_upload_bytes``) can take.
-DEFAULT_MAX_CONNECTIONS = 64
+#: Open connections uvicorn serves before answering 503 to every request. An open connection
+#: whose body the service is not reading costs little (uvicorn stops reading at 64 KiB), so
+#: this is high: it must never be what a few stalled uploads exhaust (health included). Under
+#: the usual limit of 1024 open files.
+DEFAULT_MAX_CONNECTIONS = 512
+#: ``/v1/check`` requests in progress at once (reading the upload, waiting for a checker,
+#: judging) per server process; 503 beyond. Bounds the memory of uploads held:
+#: ``max_checks x max_upload_bytes``.
+DEFAULT_MAX_CHECKS = 64
+#: Of those, at most this many from one client address: one address (a stalled or hostile
+#: client) can never take every slot, while an office of many counters behind one NAT address
+#: still gets half of them (more checks than it has counters) before it is asked to retry.
+DEFAULT_MAX_CHECKS_PER_CLIENT = 32
+#: An upload that sends no byte for this long is cut (408). Mobile links stall for a few
+#: seconds on a handover; a stalled client stalls for ever.
+DEFAULT_UPLOAD_IDLE_TIMEOUT_S = 20.0
+#: After ``DEFAULT_UPLOAD_GRACE_S`` an upload must have averaged at least this rate (408
+#: otherwise): 1 KiB/s is a sixth of a poor 2G (EDGE) link, so a van's link passes, while a
+#: client that trickles a byte now and then to dodge the idle timeout does not.
+DEFAULT_MIN_UPLOAD_BYTES_PER_S = 1024
+DEFAULT_UPLOAD_GRACE_S = 10.0
+#: A connection whose request headers (a few hundred bytes) have not all arrived this many
+#: seconds after it opened, or after its previous answer, is closed (see ``protocol.py``).
+HEADER_TIMEOUT_S = 10.0
+#: Open connections one client address may hold (a quarter of ``DEFAULT_MAX_CONNECTIONS``):
+#: a browser opens at most six to a server, so an office of many counters behind one NAT
+#: address stays far below it, while one address can never fill the connection table.
+MAX_CONNECTIONS_PER_CLIENT = 128
 
 
 #: Environment variable that hands the settings to uvicorn's worker processes.
@@ -52,6 +77,27 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def is_local_host_header(value: str) -> bool:
+    """True when an HTTP ``Host`` header names this machine: ``localhost`` or a loopback
+    address, with or without a port."""
+    host = value.strip().lower()
+    if host.startswith("["):  # [::1]:8000
+        host = host[1:].split("]", 1)[0]
+    elif host.count(":") == 1:
+        host = host.split(":", 1)[0]
+    return host == "localhost" or host.endswith(".localhost") or is_loopback(host)
+
+
+def read_api_key_file(path: Path) -> str:
+    """The key in ``path`` (surrounding whitespace and the final newline dropped); ValueError
+    when it cannot be read."""
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read the API key file {path}: "
+                         f"{getattr(exc, 'strerror', None) or exc}") from None
 
 
 @dataclass(frozen=True)
@@ -83,37 +129,66 @@ class ServiceSettings:
     audit_log: Path | None = None
     #: Connections served at once before uvicorn answers 503.
     max_connections: int = DEFAULT_MAX_CONNECTIONS
+    #: ``/v1/check`` requests in progress at once per process, all clients / one address.
+    max_checks: int = DEFAULT_MAX_CHECKS
+    max_checks_per_client: int = DEFAULT_MAX_CHECKS_PER_CLIENT
+    #: Upload pace (seconds, bytes per second): see the module constants.
+    upload_idle_timeout_s: float = DEFAULT_UPLOAD_IDLE_TIMEOUT_S
+    min_upload_bytes_per_s: int = DEFAULT_MIN_UPLOAD_BYTES_PER_S
+    upload_grace_s: float = DEFAULT_UPLOAD_GRACE_S
+    #: A file holding the API key (read when ``api_key`` is not given): keeps the key out of
+    #: the process list and of the environment. Also how worker processes receive the key.
+    api_key_file: Path | None = None
     #: Log one line per request (method, path, status; never content or results).
     access_log: bool = True
 
     def __post_init__(self) -> None:
+        if self.api_key is None and self.api_key_file is not None:
+            object.__setattr__(self, "api_key", read_api_key_file(self.api_key_file))
         if self.api_key is not None and not self.api_key.strip():
             object.__setattr__(self, "api_key", None)  # an empty env var means "no key"
         for name in ("workers", "checkers", "max_upload_bytes", "max_pixels",
-                     "max_connections"):
+                     "max_connections", "max_checks", "max_checks_per_client",
+                     "min_upload_bytes_per_s"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        for name in ("upload_idle_timeout_s", "upload_grace_s"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
         if not 0 < self.port < 65536:
             raise ValueError(f"port must be between 1 and 65535, got {self.port}")
 
     def to_environment(self) -> str:
         """These settings as JSON, for :data:`SETTINGS_ENV` (read back by
-        :meth:`from_environment` in each worker process)."""
+        :meth:`from_environment` in each worker process). The API key itself is left out:
+        an environment is readable by anything running as the user (``/proc/PID/environ``);
+        the workers read it from ``api_key_file``."""
         values = dataclasses.asdict(self)
-        values["audit_log"] = None if self.audit_log is None else str(self.audit_log)
+        values["api_key"] = None
+        for name in ("audit_log", "api_key_file"):
+            values[name] = None if values[name] is None else str(values[name])
         return json.dumps(values)
 
     @classmethod
     def from_environment(cls) -> ServiceSettings:
         values = json.loads(os.environ[SETTINGS_ENV])
-        if values.get("audit_log") is not None:
-            values["audit_log"] = Path(values["audit_log"])
+        for name in ("audit_log", "api_key_file"):
+            if values.get(name) is not None:
+                values[name] = Path(values[name])
         return cls(**values)
 
     @property
     def loopback(self) -> bool:
         return is_loopback(self.host)
+
+    @property
+    def local_hosts_only(self) -> bool:
+        """A keyless server on loopback answers only requests addressed to a local name:
+        otherwise a web page elsewhere could point its own DNS name at 127.0.0.1 (DNS
+        rebinding) and use the API through the officer's browser."""
+        return self.loopback and self.api_key is None
 
     def check_exposure(self) -> None:
         """Refuse to serve personal data to the network without a key (ValueError)."""

@@ -6,6 +6,11 @@ arrive, so the service parses the stream itself (with python-multipart, which St
 too): nothing touches the disk, and a body over the limit is refused after at most one chunk
 past it, or before a byte is read when ``Content-Length`` already says so.
 
+The body must also keep a pace (:class:`UploadPace`): a client that stops sending, or trickles
+a byte now and then, is cut with 408 instead of holding a slot (and its memory) for ever.
+Form fields other than the image are short words and must be plain ASCII: a Unicode digit such
+as ``²`` passes ``str.isdigit`` but not ``int``.
+
 The part's file name and content type are ignored: the pipeline sniffs the bytes.
 """
 
@@ -13,6 +18,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
+
+import anyio
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -35,6 +42,20 @@ class UploadRejected(Exception):
         self.status = status
         self.code = code
         self.message = message
+
+
+class UploadStalled(Exception):
+    """The client sends its body too slowly, or not at all: answer 408 and close."""
+
+
+@dataclass(frozen=True)
+class UploadPace:
+    """How slowly a body may arrive: no gap longer than ``idle_timeout_s`` seconds, and after
+    ``grace_s`` seconds at least ``min_bytes_per_s`` bytes per second on average."""
+
+    idle_timeout_s: float
+    min_bytes_per_s: int
+    grace_s: float
 
 
 @dataclass
@@ -60,11 +81,14 @@ def too_large(max_bytes: int) -> UploadRejected:
 
 
 async def read_upload(content_type: str | None, declared_length: int | None,
-                      chunks: AsyncIterator[bytes], *, max_bytes: int) -> Upload:
-    """Parse a multipart body from ``chunks`` with at most ``max_bytes`` bytes in all.
+                      chunks: AsyncIterator[bytes], *, max_bytes: int,
+                      pace: UploadPace | None = None) -> Upload:
+    """Parse a multipart body from ``chunks`` with at most ``max_bytes`` bytes in all, arriving
+    at ``pace`` (no limit when None).
 
     Raises :class:`UploadRejected`: 413 over the limit, 415 when the body is not
-    ``multipart/form-data``, 422 for a malformed form.
+    ``multipart/form-data``, 422 for a malformed form; :class:`UploadStalled` when the body
+    arrives too slowly.
     """
     media_type, options = parse_options_header(content_type or "")
     if media_type != b"multipart/form-data" or not options.get(b"boundary"):
@@ -78,7 +102,7 @@ async def read_upload(content_type: str | None, declared_length: int | None,
     try:
         parser = MultipartParser(options[b"boundary"], reader.callbacks())
         received = 0
-        async for chunk in chunks:
+        async for chunk in (chunks if pace is None else paced(chunks, pace)):
             received += len(chunk)
             if received > max_bytes:
                 raise too_large(max_bytes)
@@ -91,6 +115,29 @@ async def read_upload(content_type: str | None, declared_length: int | None,
         raise UploadRejected(422, ErrorCode.INVALID_ARGUMENT,
                              "the form data ends early (no closing boundary)")
     return reader.upload
+
+
+async def paced(chunks: AsyncIterator[bytes], pace: UploadPace) -> AsyncIterator[bytes]:
+    """``chunks`` as they come, raising :class:`UploadStalled` as soon as the pace is broken."""
+    started = anyio.current_time()
+    received = 0
+    iterator = chunks.__aiter__()
+    while True:
+        # ``received`` bytes keep the average above the floor until ``rate_deadline``.
+        rate_deadline = started + pace.grace_s + received / pace.min_bytes_per_s
+        wait = min(pace.idle_timeout_s, rate_deadline - anyio.current_time())
+        if wait <= 0:
+            raise UploadStalled(f"the upload is slower than {pace.min_bytes_per_s} bytes/s")
+        chunk = None
+        with anyio.move_on_after(wait):  # never around the yield: the caller's code is not ours
+            try:
+                chunk = await iterator.__anext__()
+            except StopAsyncIteration:
+                return
+        if chunk is None:
+            raise UploadStalled(f"no data for {wait:.1f} s: the upload stalled")
+        received += len(chunk)
+        yield chunk
 
 
 class _FormReader:
@@ -158,7 +205,12 @@ class _FormReader:
         if self._name == IMAGE_FIELD:
             self.upload.image = bytes(self._data)
         elif self._name is not None:
-            self.upload.fields[self._name] = self._data.decode("utf-8", errors="replace").strip()
+            try:
+                self.upload.fields[self._name] = self._data.decode("ascii").strip()
+            except UnicodeDecodeError:
+                raise UploadRejected(422, ErrorCode.INVALID_ARGUMENT,
+                                     f"form field {self._name!r} must be plain ASCII text"
+                                     ) from None
         self._data = bytearray()
 
     def _end(self) -> None:

@@ -363,6 +363,10 @@
       showProblem(t("page.api_key_wrong"));
       return;
     }
+    if (response.status === 503 || response.status === 408) {
+      showProblem(response.status === 503 ? t("page.busy") : t("page.upload_stalled"));
+      return;
+    }
     if (!body || !body.result) {
       // No result to explain (a proxy's or server's own error page): the status is for support.
       showProblem(`${t("page.network_error")} (HTTP ${response.status})`);
