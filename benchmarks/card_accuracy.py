@@ -254,8 +254,8 @@ def main(argv: list[str] | None = None) -> int:
         neg_ms.append((time.perf_counter() - start) * 1e3)
     print(f"desks without a card: {args.negatives}, card reported on {false_cards}")
 
-    ms = [r["ms"] for _, r in rows]
-    cpu = [r["cpu_ms"] for _, r in rows]
+    ms = [r["ms"] for _, r in rows] or [float("nan")]
+    cpu = [r["cpu_ms"] for _, r in rows] or [float("nan")]
     print(f"time per card photo (inspect_card, one process): wall median "
           f"{statistics.median(ms):.0f} ms, p95 {np.percentile(ms, 95):.0f} ms; CPU median "
           f"{statistics.median(cpu):.0f} ms, p95 {np.percentile(cpu, 95):.0f} ms; "
