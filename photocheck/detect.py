@@ -301,10 +301,6 @@ class FaceFinder:
             return None
         return self._visibility.covered(canonical_rgb, points)
 
-    @property
-    def visibility_model_sha256(self) -> str | None:
-        return None if self._visibility is None else self._visibility.sha256
-
     def close(self) -> None:
         with _native_logs_silenced():
             if self._detector is not None:

@@ -186,3 +186,21 @@ def test_a_model_for_another_descriptor_is_refused_at_load(tmp_path):
     save_model(path, {"eye": wrong, "nose": wrong, "mouth": wrong}, {})
     with pytest.raises(ValueError, match="retrain"):
         VisibilityModel.load(path)
+
+
+def test_real_photo_tags_give_per_feature_labels_only_where_they_are_sure():
+    from photocheck.evaluation.score import Label
+    from photocheck.evaluation.visibility_report import weak_labels
+
+    def label(value, family, *tags):
+        return Label(file="x.jpg", path=Path("x.jpg"), label=value, reason_family=family,
+                     tags=tags)
+
+    assert weak_labels(label("not_eligible", "", "hijab")) == dict.fromkeys(FEATURES, 0)
+    assert weak_labels(label("eligible", "face_not_visible", "mask")) == {
+        "nose": 1, "mouth": 1, "right_eye": 0, "left_eye": 0}
+    both = weak_labels(label("eligible", "face_not_visible", "mask", "sunglasses"))
+    assert set(both.values()) == {1}
+    assert weak_labels(label("eligible", "face_not_visible", "hand")) == {}
+    assert weak_labels(label("eligible", "face_not_visible", "mask", "clear_mask")) == {}
+    assert weak_labels(label("eligible", "blurry", "lowres")) == {}
