@@ -21,10 +21,12 @@ import cv2
 import numpy as np
 
 from .synth import degrade
-from ..context import FACE_OVAL, LIPS, NOSE, RIGHT_EYE, LEFT_EYE
+from ..context import FACE_OVAL, REGIONS
+from ..visibility import FEATURES
 
-FEATURE_OUTLINES: dict[str, tuple[int, ...]] = {
-    "right_eye": RIGHT_EYE, "left_eye": LEFT_EYE, "nose": NOSE, "mouth": LIPS}
+#: Outline (Face Mesh points) of each feature whose covered share labels a sample: the same
+#: regions the checker reads.
+FEATURE_OUTLINES: dict[str, tuple[int, ...]] = {name: REGIONS[name] for name in FEATURES}
 
 # Jaw line from the right temple down to the chin and up to the left temple (Face Mesh).
 JAW = (234, 93, 132, 58, 172, 136, 150, 149, 176, 148, 152, 377, 400, 378, 379, 365, 397, 288,

@@ -216,8 +216,7 @@ def load_policy(settings: ServiceSettings, source: str | None = None) -> Policy:
     """A policy (default: the settings' own), with the service's pixel limit if it is the
     stricter one."""
     policy = Policy.load(settings.policy if source is None else source)
-    max_pixels = min(settings.max_pixels, policy.processing.max_pixels,
-                     ResourceLimits.load().max_pixels)
+    max_pixels = min(settings.max_pixels, policy.processing.max_pixels)
     return replace(policy, processing=replace(policy.processing, max_pixels=max_pixels))
 
 
@@ -225,7 +224,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     """The counter service app. Loads no model: the lifespan does, in the serving process."""
     settings = settings or ServiceSettings()
     # The resource limits (photocheck.limits) bound the service as they bound every other
-    # reader: an upload is never larger than a file the checker may read.
+    # reader: an upload is never larger than a file the checker may read (its checkers apply
+    # the pixel limit themselves).
     resource_limits = ResourceLimits.load()
     if settings.max_upload_bytes > resource_limits.max_image_bytes:
         settings = replace(settings, max_upload_bytes=resource_limits.max_image_bytes)
