@@ -101,7 +101,7 @@ def test_textured_occluders_of_unseen_styles_are_found(checker, astronaut, kind,
     assert hits >= 3, f"{kind}: {hits}/4 judged eligible"
 
 
-@pytest.mark.parametrize("kind", ["clear_glasses", "headscarf", "closed_eyes"])
+@pytest.mark.parametrize("kind", ["clear_glasses", "headscarf", "closed_eyes", "expression"])
 def test_look_alikes_are_not_occlusion(checker, astronaut, kind):
     rgb, points = astronaut
     for seed in range(3):
@@ -109,6 +109,42 @@ def test_look_alikes_are_not_occlusion(checker, astronaut, kind):
         assert not shown.alpha.any()
         result = checker.check(shown.rgb)
         assert result.decision is not Decision.ELIGIBLE, (kind, seed, result.reasons)
+
+
+@pytest.mark.parametrize("kind", occluders.EXPRESSIONS)
+def test_expressions_change_only_the_mouth_and_cover_nothing(astronaut, kind):
+    rgb, points = astronaut
+    out, alpha = occluders.expression(rgb, points, np.random.default_rng(0), None, kind=kind)
+    assert not alpha.any()
+    ys, xs = np.nonzero(np.abs(out.astype(np.int16) - rgb).max(axis=2) > 12)
+    assert len(ys) > 0
+    lips = points[list(occluders.UPPER_OUTER_LIP + occluders.LOWER_OUTER_LIP), :2]
+    reach = 0.25 * occluders._face_scale(points)
+    assert xs.min() > lips[:, 0].min() - reach and xs.max() < lips[:, 0].max() + reach
+    assert ys.min() > lips[:, 1].min() - reach and ys.max() < lips[:, 1].max() + reach
+
+
+def test_pressed_lips_are_thinner(astronaut):
+    rgb, points = astronaut
+    pressed, _ = occluders.expression(rgb, points, np.random.default_rng(1), None,
+                                      kind="pressed_lips")
+    with FaceFinder.create_from_options() as finder:
+        found = finder.detect(pressed)[0].landmarks
+    height = lambda p: p[17, 1] - p[0, 1]  # noqa: E731 - outer lip height, middle
+    assert height(found) < 0.8 * height(points)
+
+
+def test_bared_teeth_are_light_with_dark_gaps_between_the_lips():
+    skin = np.full((60, 120, 3), (150, 100, 80), np.uint8)
+    xs = np.linspace(20, 100, 9)
+    upper = np.stack([xs, 30 - 8 * np.sin(np.linspace(0, np.pi, 9))], axis=1)
+    lower = np.stack([xs, 30 + 10 * np.sin(np.linspace(0, np.pi, 9))], axis=1)
+    out = occluders._teeth(skin, upper, lower, 200.0, np.random.default_rng(0))
+    under_upper_lip = out[24:32, 45:75].astype(np.int16)  # the upper row is always drawn
+    light = (under_upper_lip.mean(axis=2) > 130) & (np.ptp(under_upper_lip, axis=2) < 70)
+    assert light.mean() > 0.6
+    assert (out[24:38, 45:75].mean(axis=2) < 100).any()  # between teeth, or the mouth inside
+    assert np.array_equal(out[:10], skin[:10])  # nothing painted outside the lips
 
 
 def test_coverage_labels_follow_what_the_occluder_hides(astronaut):

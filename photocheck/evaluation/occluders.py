@@ -555,6 +555,127 @@ def closed_eyes(rgb, points, rng, pool):
     return degrade.close_eyes(rgb, points, eyes), np.zeros(rgb.shape[:2], np.float32)
 
 
+# Lips (Face Mesh): outer and inner contours, upper and lower, each from corner to corner.
+UPPER_OUTER_LIP = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291)
+LOWER_OUTER_LIP = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291)
+UPPER_INNER_LIP = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308)
+LOWER_INNER_LIP = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308)
+MOUTH_CORNERS = (61, 291)
+EXPRESSIONS = ("pressed_lips", "smile", "frown", "teeth", "grimace")
+
+
+def _height_along(line: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """Height of a polyline (K, 2 px, in any x order) at each of ``xs``."""
+    order = np.argsort(line[:, 0])
+    return np.interp(xs, line[order, 0], line[order, 1])
+
+
+def _displace(rgb: np.ndarray, anchors: np.ndarray, shifts: np.ndarray, sigma: float
+              ) -> np.ndarray:
+    """Move the image content at ``anchors`` (N, 2) by ``shifts`` (N, 2) px, smoothly: each
+    pixel moves by the Gaussian-weighted (``sigma`` px) sum of the shifts, within 3 sigma of
+    the anchors (a backward map, exact enough for shifts well under ``sigma``)."""
+    height, width = rgb.shape[:2]
+    x0, y0 = np.maximum(np.floor(anchors.min(axis=0) - 3 * sigma), 0).astype(int)
+    x1 = int(min(np.ceil(anchors[:, 0].max() + 3 * sigma), width))
+    y1 = int(min(np.ceil(anchors[:, 1].max() + 3 * sigma), height))
+    if x1 <= x0 or y1 <= y0:
+        return rgb
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    field_x, field_y = np.zeros_like(xs), np.zeros_like(ys)
+    for (ax, ay), (dx, dy) in zip(anchors, shifts):
+        weight = np.exp(-((xs - ax - dx) ** 2 + (ys - ay - dy) ** 2) / (2 * sigma ** 2))
+        field_x += weight * dx
+        field_y += weight * dy
+    out = rgb.copy()
+    out[y0:y1, x0:x1] = cv2.remap(rgb, xs - field_x, ys - field_y, cv2.INTER_LINEAR,
+                                  borderMode=cv2.BORDER_REPLICATE)
+    return out
+
+
+def _teeth(rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray, scale: float,
+           rng: np.random.Generator) -> np.ndarray:
+    """Paint an open mouth between the ``upper`` and ``lower`` inner lip lines (K, 2 each, the
+    same columns): a row of teeth under the upper lip (and often over the lower), separated by
+    thin shadows, with the dark of the mouth between the rows."""
+    height, width = rgb.shape[:2]
+    polygon = np.concatenate([upper, lower[::-1]])
+    mouth = _poly((height, width), polygon).astype(bool)
+    if not mouth.any():
+        return rgb
+    ys, xs = np.nonzero(mouth)
+    top, bottom = _height_along(upper, xs), _height_along(lower, xs)
+    depth = (ys - top) / np.maximum(bottom - top, 1.0)  # 0 at the upper lip, 1 at the lower
+    both_rows = rng.random() < 0.6
+    tooth = (depth < 0.55) | ((depth > 0.62) if both_rows else np.zeros_like(depth, bool))
+    brightness = rng.uniform(190, 245)
+    enamel = brightness * np.array([1.0, rng.uniform(0.93, 0.99), rng.uniform(0.8, 0.93)])
+    centre_x = float(upper[:, 0].mean())
+    # Teeth narrow from the middle outwards; the shadow between two is a pixel or so.
+    offset = np.abs(xs - centre_x) / (rng.uniform(0.045, 0.065) * scale)
+    position = offset - 0.25 * offset ** 1.5 / (1 + offset ** 0.5)
+    gaps = np.abs((position + 0.5) % 1.0 - 0.5)
+    shade = np.clip(gaps * rng.uniform(4, 8), rng.uniform(0.55, 0.8), 1.0) * \
+        (1.0 - 0.4 * np.abs(xs - centre_x) / max(np.ptp(upper[:, 0]) / 2, 1.0))
+    inside = np.array(rng.uniform(25, 70)) * np.array([1.0, 0.55, 0.55])
+    colour = np.where(tooth[:, None], enamel * shade[:, None], inside)
+    out = rgb.astype(np.float32)
+    out[ys, xs] = colour
+    blurred = cv2.GaussianBlur(out, (0, 0), max(0.6, 0.006 * scale))
+    out[ys, xs] = blurred[ys, xs]
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def expression(rgb, points, rng, pool, *, kind: str | None = None):
+    """Not occlusion (LABELS.md: aesthetic): a facial expression drawn by moving the lips
+    along the mesh: lips pressed or rolled in (little red left), a smile or a frown (corners up
+    or down), bared teeth, or a grimace (teeth with the corners pulled wide). The mouth is
+    there to be seen in every one of them."""
+    kind = kind or EXPRESSIONS[int(rng.integers(len(EXPRESSIONS)))]
+    p = points[:, :2].astype(np.float64)
+    scale = _face_scale(points)
+    corners = p[list(MOUTH_CORNERS)]
+    anchors, shifts = [], []
+    if kind == "pressed_lips":
+        def meeting_line(xs: np.ndarray) -> np.ndarray:  # where the lips meet
+            return (_height_along(p[list(UPPER_INNER_LIP)], xs)
+                    + _height_along(p[list(LOWER_INNER_LIP)], xs)) / 2
+
+        squeeze = rng.uniform(0.5, 0.9)  # share of each lip's height pressed away
+        for idx in (UPPER_OUTER_LIP[1:-1], LOWER_OUTER_LIP[1:-1], UPPER_INNER_LIP[1:-1],
+                    LOWER_INNER_LIP[1:-1]):
+            pts = p[list(idx)]
+            anchors.append(pts)
+            shifts.append(np.stack([np.zeros(len(pts)),
+                                    (meeting_line(pts[:, 0]) - pts[:, 1]) * squeeze], axis=1))
+    if kind in ("smile", "frown", "grimace"):
+        lift = {"smile": rng.uniform(0.03, 0.07), "frown": -rng.uniform(0.02, 0.05),
+                "grimace": rng.uniform(-0.01, 0.03)}[kind] * scale
+        wide = {"smile": rng.uniform(0.01, 0.04), "frown": rng.uniform(-0.01, 0.01),
+                "grimace": rng.uniform(0.03, 0.06)}[kind] * scale
+        outward = np.array([[-1.0, 0.0], [1.0, 0.0]]) if corners[0, 0] < corners[1, 0] \
+            else np.array([[1.0, 0.0], [-1.0, 0.0]])
+        anchors.append(corners)
+        shifts.append(outward * wide + np.array([0.0, -lift]))
+    sigma = 0.06 * scale
+    out = rgb
+    if anchors:
+        out = _displace(rgb, np.concatenate(anchors), np.concatenate(shifts), sigma)
+    if kind in ("teeth", "grimace"):
+        gap = rng.uniform(0.03, 0.08) * scale
+        upper, lower = p[list(UPPER_INNER_LIP)], p[list(LOWER_INNER_LIP)]
+        anchors = np.concatenate([upper[1:-1], lower[1:-1]])
+        bow = np.sin(np.linspace(0, np.pi, len(upper)))[1:-1]  # open most in the middle
+        shifts = np.concatenate([np.stack([0 * bow, -0.4 * gap * bow], axis=1),
+                                 np.stack([0 * bow, 0.6 * gap * bow], axis=1)])
+        out = _displace(out, anchors, shifts, 0.04 * scale)
+        full_bow = np.sin(np.linspace(0, np.pi, len(upper)))
+        moved_upper = upper + np.stack([0 * full_bow, -0.4 * gap * full_bow], axis=1)
+        moved_lower = lower + np.stack([0 * full_bow, 0.6 * gap * full_bow], axis=1)
+        out = _teeth(out, moved_upper, moved_lower, scale, rng)
+    return out, np.zeros(rgb.shape[:2], np.float32)
+
+
 #: Occluder makers by name. Those after ``NOT_OCCLUSION`` cover no feature by design.
 OCCLUDERS: dict[str, Maker] = {
     "mask": face_mask, "niqab": niqab, "sunglasses": sunglasses, "hand": hand,
@@ -563,6 +684,7 @@ OCCLUDERS: dict[str, Maker] = {
 }
 NOT_OCCLUSION: dict[str, Maker] = {
     "clear_glasses": clear_glasses, "headscarf": headscarf, "closed_eyes": closed_eyes,
+    "expression": expression,
     "hand_beside": lambda rgb, points, rng, pool: hand(rgb, points, rng, pool, target="beside"),
 }
 

@@ -4,7 +4,8 @@ Data: only the clear portraits whose licence allows a shipped model to learn fro
 ``LICENSED_SOURCES``, named by ``data/real/README.md``), each also mirrored. Every sample is one
 of those faces with a synthetic occluder drawn from its landmarks (``occluders.py``: masks,
 niqab, sunglasses, hands, stickers, bands, hair, objects, glare) or a look-alike that is not
-occlusion (clear glasses, a headscarf, a hand beside the face, or nothing), then a random photo
+occlusion (clear glasses, a headscarf, a hand beside the face, closed eyes, an expression, or
+nothing), a third of them on a face given an expression first, then a random photo
 degradation (exposure, colour, blur, noise, JPEG, face width 80-260 px). The face is then found
 again on the result, exactly as the checker would, and each feature's patch is labelled covered
 (>= ``COVERED`` of its outline hidden) or visible (<= ``VISIBLE``); features in between are not
@@ -43,6 +44,10 @@ EXCLUDED_PATHS: tuple[str, ...] = ("voteview/member_photos:images/wiki/",)
 
 COVERED, VISIBLE = 0.6, 0.15  # share of a feature's outline hidden, for the two labels
 OCCLUDED_SHARE = 0.6  # share of samples with an occluder (the rest: look-alikes or nothing)
+# Share of samples whose face first gets an expression (lips pressed, a smile, bared teeth...):
+# the licensed faces are nearly all neutral, and a model that has only seen neutral mouths
+# reads a mouth pressed thin or full of teeth as covered.
+EXPRESSION_SHARE = 0.35
 PENALTIES = (3.0, 30.0, 300.0, 3000.0)  # L2 penalties tried (on standardised features)
 
 
@@ -173,10 +178,13 @@ def make_samples(faces: Sequence[Face], finder: FaceFinder, policy: Policy, *, v
                 kind = kinds_on[int(rng.integers(len(kinds_on)))]
             else:
                 kind = kinds_off[int(rng.integers(len(kinds_off)))]
+            face_rgb = rgb
+            if rng.random() < EXPRESSION_SHARE:
+                face_rgb = occlude(rgb, points, "expression", rng, pool).rgb
             if kind == "none":
-                shown, coverage = rgb, dict.fromkeys(FEATURES, 0.0)
+                shown, coverage = face_rgb, dict.fromkeys(FEATURES, 0.0)
             else:
-                occluded = occlude(rgb, points, kind, rng, pool)
+                occluded = occlude(face_rgb, points, kind, rng, pool)
                 shown, coverage = occluded.rgb, feature_coverage(occluded.alpha, points)
             target = rng.uniform(80, 260)
             shown = photometric(resize_to_face(shown, width, target), target, rng)
