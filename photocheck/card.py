@@ -1357,6 +1357,19 @@ def card_added_blur_px(shot: CardShot, *, print_blur_mm: float, camera_blur_px: 
     return on_card_px * canonical_face_width / face_width_px
 
 
+#: Share of a KTP portrait's width its face box spans (LABELS.md: 45-55 %).
+FACE_SHARE_OF_PORTRAIT = 0.5
+
+
+def printed_face_width_px(inspection: CardInspection, face_width_px: float | None) -> float:
+    """Width of the printed face in px of the rectified card: the face found on the portrait
+    (``face_width_px``, px of the crop) or, when none was, what a KTP portrait's face spans
+    (:data:`FACE_SHARE_OF_PORTRAIT` of the portrait box's width)."""
+    if face_width_px is not None:
+        return face_width_px
+    return FACE_SHARE_OF_PORTRAIT * inspection.portrait.box_mm.width * inspection.px_per_mm
+
+
 # --------------------------------------------------------------------------------------------
 # Damage of the photo area
 # --------------------------------------------------------------------------------------------

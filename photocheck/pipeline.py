@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import __version__
 from .card import (CardInspection, card_added_blur_px, damage_over_face, default_config,
-                   inspect_card, remove_blur)
+                   inspect_card, printed_face_width_px, remove_blur)
 from .context import Context, build_context
 from .detect import Face, FaceFinder, FaceFinderOptions
 from .errors import ErrorCode, PhotocheckError
@@ -313,6 +313,10 @@ class Checker:
             return retake(f"too blurred or too small to judge its portrait: on the face the "
                           f"shot alone adds {shot_blur:.2f} px of blur (limit "
                           f"{settings.retake_shot_blur_px} px)")
+        face_px = printed_face_width_px(found, faces[0].width / portrait.scale if faces else None)
+        if face_px < settings.retake_face_width_px:
+            return retake(f"too small to judge its portrait: the printed face spans "
+                          f"{face_px:.0f} px (at least {settings.retake_face_width_px:g} px)")
         return self._judge(portrait, faces, reason, path, birth_year, card=found, scene=scene)
 
     def _card_scene(self, source: ImageSource, decoded: LoadedImage | None) -> LoadedImage:

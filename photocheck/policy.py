@@ -92,6 +92,9 @@ class CardSettings:
     # The same blur enlarged to the canonical face (px) above which the shot is too soft or
     # too small to judge the printed photo's sharpness: error ``retake``.
     retake_shot_blur_px: float
+    # Width (px) of the printed face in the photo of the card below which there is too little
+    # to judge it (found or not): error ``retake``, not a verdict on the card.
+    retake_face_width_px: float
     # Blur (Gaussian sigma) every print of a photo has from the printer's dot spread, mm on the
     # card; card mode takes it out of the portrait's measured blur.
     print_blur_mm: float

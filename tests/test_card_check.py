@@ -61,6 +61,18 @@ def test_the_softness_of_printing_is_not_blur_but_a_blurry_photo_printed_is(chec
         clean.measures["card_added_blur_px"], rel=0.05)
 
 
+@pytest.mark.parametrize("blur", [0.0, 2.6])
+def test_a_card_too_small_in_the_photo_asks_for_a_retake_not_a_verdict(checker, blur):
+    """A card filling a fifth of the frame prints its face across about 20 px: too little to
+    judge, the shot's fault (it was judged eligible for no_face before)."""
+    photo = cardsynth.card_photo(70_002, design={"photo_blur": blur}, fill=0.2, tilt_deg=5.0,
+                                 blur_px=0.3, laminate_glare=0.0, shadow=0.0)
+    result = checker.check(photo.rgb)
+    assert result.card is not None
+    assert (result.decision, result.error.code) == (Decision.ERROR, ErrorCode.RETAKE)
+    assert "printed face spans" in result.error.message
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_a_blurry_shot_of_a_card_asks_for_a_retake(checker, seed):
     result = checker.check(cardsynth.blurry_shot_photo(seed).rgb)
