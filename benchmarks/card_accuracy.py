@@ -14,8 +14,10 @@ white or light-grey lid, or a light table; washed-out prints and bright, clippin
 them each).
 
 ``--decisions`` clean cards of each kind (a sharp shot of each sample portrait, and light
-backgrounds) and as many with glare over both eyes are judged by ``Checker``: a clean card
-must never be ``eligible`` for ``card_damaged`` (nor, the target, at all).
+backgrounds), as many whose photo was blurry before printing (LABELS.md's Gaussian 2.6 and
+motion 9) and as many with glare over both eyes are judged by ``Checker``, with the blur rules
+reading the printed photo's own blur (policy 2026.12.3) and, on the same results, the raw
+edge blur as before: a clean card must never be ``eligible``, a blurry print must be.
 
 A card counts as **found** when ``find_card`` returns it upright (each corner within 5 % of the
 card's diagonal of the true corner) with IoU >= 0.9 against the true outline; the portrait is
@@ -90,11 +92,16 @@ def conditions(photo: cardsynth.CardPhoto) -> dict[str, str]:
 
 
 def decision_table(n: int) -> None:
-    """Decisions on clean cards and on cards whose glare hides both eyes (Checker, card mode)."""
+    """Decisions on clean cards, on cards whose photo was blurry before it was printed, and on
+    cards whose glare hides both eyes (Checker, card mode), with the shipped policy ("after")
+    and, on the same results, with its blur rules reading the portrait's raw edge blur as
+    before policy 2026.12.3 ("before": no print or camera blur taken out)."""
     from collections import Counter
+    from dataclasses import replace
 
     from photocheck import Checker
 
+    sharp_shot = dict(tilt_deg=8.0, fill=0.85, blur_px=0.3, laminate_glare=0.0, shadow=0.0)
     kinds = [
         ("clean, Grace Hopper", lambda s: cardsynth.damaged_card_photo(
             s, "none", portrait="grace_hopper")),
@@ -103,24 +110,44 @@ def decision_table(n: int) -> None:
         ("clean, light background", lambda s: cardsynth.light_background_photo(s)),
         ("clean, bright skin + faded", lambda s: cardsynth.light_background_photo(
             s, design={"skin_highlight": 0.8, "print_fade": 0.5})),
+        # LABELS.md's clearly blurry photos (Gaussian sigma 2.6, motion 9 on the normalised
+        # portrait), printed on an otherwise sharp card.
+        ("blurry print, Gaussian 2.6", lambda s: cardsynth.card_photo(
+            s, design={"photo_blur": 2.6}, **sharp_shot)),
+        ("blurry print, motion 9", lambda s: cardsynth.card_photo(
+            s, design={"photo_motion": 9.0, "photo_motion_deg": float(s * 37 % 180)},
+            **sharp_shot)),
+        ("blurry print, light background", lambda s: cardsynth.light_background_photo(
+            s, design={"photo_blur": 2.6})),
         ("glare over both eyes", lambda s: cardsynth.damaged_card_photo(
             s, "glare", at="eyes")),
     ]
     print(f"\ndecisions, {n} cards each (seeds 60000-): eligible / review / not eligible / "
-          "error; card_damaged eligible or review; eligible reasons")
+          "error, before (raw edge blur) -> after (printed photo's own blur); card_damaged "
+          "eligible or review; eligible reasons after")
     with Checker() as checker:
+        before = replace(checker.policy, rules=tuple(
+            replace(rule, card_measure=None) for rule in checker.policy.rules))
         for label, make in kinds:
-            decisions, reasons, damaged = Counter(), Counter(), 0
+            counts = {"before": Counter(), "after": Counter()}
+            reasons, damaged = Counter(), 0
             for k in range(n):
                 result = checker.check(make(60_000 + k).rgb)
-                decisions[result.decision.value] += 1
+                counts["after"][result.decision.value] += 1
+                old = result.decision
+                if result.measures:
+                    old = before.assess(result.measures, has_face=result.face is not None,
+                                        has_card=True).decision
+                counts["before"][old.value] += 1
                 damaged += any(f.reason.value == "card_damaged" and f.outcome != "pass"
                                for f in result.findings)
                 if result.decision.value == "eligible":
                     reasons.update(r.value for r in result.reasons)
-            print(f"  {label:28s} {decisions['eligible']:3d} / {decisions['review']:3d} / "
-                  f"{decisions['not_eligible']:3d} / {decisions['error']:3d}   card_damaged "
-                  f"{damaged:3d}   {dict(reasons)}")
+            cells = [" / ".join(f"{c[d]:2d}" for d in ("eligible", "review", "not_eligible",
+                                                       "error"))
+                     for c in (counts["before"], counts["after"])]
+            print(f"  {label:32s} {cells[0]}  ->  {cells[1]}   card_damaged {damaged:3d}   "
+                  f"{dict(reasons)}")
 
 
 def shot_table(n: int) -> None:

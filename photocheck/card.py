@@ -1318,6 +1318,58 @@ def measure_shot(card_rgb: np.ndarray, px_per_mm: float, portrait: BoxMM, *,
         text_blur_px=text_px, portrait_blur_px=photo_px)
 
 
+#: Mean blur (Gaussian sigma, px of the output) of bilinear resampling at a random sub-pixel
+#: phase ``t``: the two weights ``1 - t`` and ``t`` have variance ``t (1 - t)``, which averages
+#: to 1/6 over ``t``. :func:`rectify` resamples the card this way once.
+RECTIFY_BLUR_PX = math.sqrt(1 / 6)
+
+
+def remove_blur(measured_px: float, *known_px: float) -> float:
+    """The blur left when independent blurs of known size are taken out of a measured one.
+
+    Blurs of independent, roughly Gaussian processes (the photo's own softness, the print's
+    dot spread, the camera) add in quadrature: ``measured**2 = own**2 + sum(known**2)``; so
+    ``own = sqrt(max(0, measured**2 - sum(known**2)))`` (0 when the known blurs explain all
+    of it). Units: any, the same for all (Gaussian-equivalent sigma, e.g. px of the canonical
+    face).
+    """
+    left = measured_px**2 - sum(k**2 for k in known_px)
+    return math.sqrt(left) if left > 0 else 0.0
+
+
+def card_added_blur_px(shot: CardShot, *, print_blur_mm: float, camera_blur_px: float,
+                       face_width_px: float, canonical_face_width: float) -> float:
+    """Blur that printing the portrait and photographing the card add to it, as it reaches
+    the canonical face (Gaussian sigma, px of the canonical face).
+
+    Three independent blurs, in quadrature, in px of the rectified card (``shot.px_per_mm``):
+    the print's dot spread, ``print_blur_mm`` (mm on the card) x px/mm; the camera's own blur
+    (lens, pixel aperture, demosaicing), ``camera_blur_px`` (px of the photo of the card),
+    x px/mm of the rectified card / native px/mm (smaller where the card was rectified below
+    its own resolution); and the rectification's bilinear resampling,
+    :data:`RECTIFY_BLUR_PX`. The sum is enlarged with the face: x ``canonical_face_width`` /
+    ``face_width_px`` (the face's width on the rectified portrait, px). Not included: the
+    shot's focus and motion, which the card's text measures (``retake_*`` in the policy).
+    """
+    camera_px = camera_blur_px * shot.px_per_mm / shot.native_px_per_mm
+    on_card_px = math.sqrt((print_blur_mm * shot.px_per_mm) ** 2 + camera_px**2
+                           + RECTIFY_BLUR_PX**2)
+    return on_card_px * canonical_face_width / face_width_px
+
+
+#: Share of a KTP portrait's width its face box spans (LABELS.md: 45-55 %).
+FACE_SHARE_OF_PORTRAIT = 0.5
+
+
+def printed_face_width_px(inspection: CardInspection, face_width_px: float | None) -> float:
+    """Width of the printed face in px of the rectified card: the face found on the portrait
+    (``face_width_px``, px of the crop) or, when none was, what a KTP portrait's face spans
+    (:data:`FACE_SHARE_OF_PORTRAIT` of the portrait box's width)."""
+    if face_width_px is not None:
+        return face_width_px
+    return FACE_SHARE_OF_PORTRAIT * inspection.portrait.box_mm.width * inspection.px_per_mm
+
+
 # --------------------------------------------------------------------------------------------
 # Damage of the photo area
 # --------------------------------------------------------------------------------------------

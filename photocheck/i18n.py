@@ -217,6 +217,9 @@ ID: dict[str, str] = {
     "measure.laplacian_variance": "Detail halus wajah",
     "measure.edge_blur_px": "Lebar kabur garis wajah",
     "measure.edge_blur_max_px": "Lebar kabur garis wajah, arah terburuk (goyang)",
+    "measure.card_portrait_blur_px": "Lebar kabur foto yang dicetak di kartu",
+    "measure.card_portrait_blur_max_px": (
+        "Lebar kabur foto yang dicetak di kartu, arah terburuk (goyang)"),
     "measure.detection_confidence": "Kepastian wajah ditemukan",
     "measure.face_count": "Jumlah wajah",
     "measure.face_width_px": "Lebar wajah",
@@ -682,6 +685,9 @@ EN: dict[str, str] = {
     "measure.laplacian_variance": "Fine detail of the face",
     "measure.edge_blur_px": "Blur width of the face lines",
     "measure.edge_blur_max_px": "Blur width of the face lines, worst direction (shake)",
+    "measure.card_portrait_blur_px": "Blur width of the photo printed on the card",
+    "measure.card_portrait_blur_max_px": (
+        "Blur width of the photo printed on the card, worst direction (shake)"),
     "measure.detection_confidence": "Certainty that a face was found",
     "measure.face_count": "Face count",
     "measure.face_width_px": "Face width",

@@ -862,6 +862,14 @@ CARD_MEASURES: dict[str, tuple[str, str, str]] = {
     "card_text_blur_mm": ("mm", "lower", "edge blur of the card's printed text: the shot's own "
                                          "sharpness (too high: retake the photo)"),
     "card_portrait_blur_mm": ("mm", "lower", "edge blur of the printed portrait on the card"),
+    "card_portrait_blur_px": ("px", "lower", "edge blur of the printed photo itself: "
+                                             "edge_blur_px less card_added_blur_px in quadrature "
+                                             "(what the blur rules read on a card)"),
+    "card_portrait_blur_max_px": ("px", "lower", "the same for edge_blur_max_px (the worse "
+                                                 "edge orientation)"),
+    "card_added_blur_px": ("px", "lower", "blur the print's dot spread, the camera and the "
+                                          "rectification add to the printed photo, on the "
+                                          "canonical face"),
     "card_glare_fraction": ("0-1", "lower", "share of the photo area clipped by glare on "
                                                  "the laminate"),
     "card_scratch_fraction": ("0-1", "lower", "share of the photo area along straight "

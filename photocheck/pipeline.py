@@ -10,18 +10,20 @@ import atexit
 import logging
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import __version__
-from .card import CardInspection, damage_over_face, default_config, inspect_card
+from .card import (CardInspection, card_added_blur_px, damage_over_face, default_config,
+                   inspect_card, printed_face_width_px, remove_blur)
 from .context import Context, build_context
 from .detect import Face, FaceFinder, FaceFinderOptions
 from .errors import ErrorCode, PhotocheckError
 from .limits import Limits
 from .load import ImageSource, LoadedImage, load_image
 from .measures import measure_all
-from .policy import Policy
+from .policy import CardSettings, Policy
 from .schema import (CardInfo, Decision, ErrorInfo, FaceInfo, ImageInfo, PolicyRef,
                      RequestReason, Result)
 
@@ -46,16 +48,31 @@ class Inspection:
     scene: LoadedImage | None = field(default=None, repr=False)
 
 
-def card_measures(card: CardInspection, context: Context) -> dict[str, float | None]:
+def card_measures(card: CardInspection, context: Context, measures: Mapping[str, float | None],
+                  settings: CardSettings, canonical_face_width: int) -> dict[str, float | None]:
     """The card-mode measures (see :data:`photocheck.measures.CARD_MEASURES`); those of the
-    damage over the face's features need the portrait's canonical face (None without it)."""
-    over = None
+    damage over the face's features and of the printed photo's own blur need the portrait's
+    canonical face (None without it). ``measures``: the portrait's own (``edge_blur_px``...)."""
+    over = added = None
     canonical = context.canonical
     if canonical is not None:
         # Canonical px -> working px of the portrait -> px of the crop the damage was read on.
         over = damage_over_face(card.damage, {**canonical.regions, "oval": canonical.oval},
                                 canonical.to_image / context.scale)
+        added = card_added_blur_px(card.shot, print_blur_mm=settings.print_blur_mm,
+                                   camera_blur_px=settings.camera_blur_px,
+                                   face_width_px=context.face.width / context.scale,
+                                   canonical_face_width=canonical_face_width)
+
+    def printed(name: str) -> float | None:
+        """A blur measure of the portrait, as the printed photo's own."""
+        measured = measures.get(name)
+        return None if added is None or measured is None else remove_blur(measured, added)
+
     return {
+        "card_portrait_blur_px": printed("edge_blur_px"),
+        "card_portrait_blur_max_px": printed("edge_blur_max_px"),
+        "card_added_blur_px": added,
         "card_text_blur_mm": card.shot.text_blur_mm,
         "card_portrait_blur_mm": card.shot.portrait_blur_mm,
         "card_glare_fraction": card.damage.glare_fraction,
@@ -221,7 +238,8 @@ class Checker:
                 context.canonical.rgb, context.canonical.points))
         measures = measure_all(context, self.policy.measure_params, self.policy.measure_names)
         if card is not None:
-            measures.update(card_measures(card, context))
+            measures.update(card_measures(card, context, measures, self.policy.card,
+                                          processing.canonical_face_width))
         assessment = self.policy.assess(measures, has_face=context.face is not None,
                                         has_card=card is not None, request_reason=reason,
                                         birth_year=birth_year)
@@ -295,6 +313,10 @@ class Checker:
             return retake(f"too blurred or too small to judge its portrait: on the face the "
                           f"shot alone adds {shot_blur:.2f} px of blur (limit "
                           f"{settings.retake_shot_blur_px} px)")
+        face_px = printed_face_width_px(found, faces[0].width / portrait.scale if faces else None)
+        if face_px < settings.retake_face_width_px:
+            return retake(f"too small to judge its portrait: the printed face spans "
+                          f"{face_px:.0f} px (at least {settings.retake_face_width_px:g} px)")
         return self._judge(portrait, faces, reason, path, birth_year, card=found, scene=scene)
 
     def _card_scene(self, source: ImageSource, decoded: LoadedImage | None) -> LoadedImage:

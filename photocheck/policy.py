@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -92,6 +92,15 @@ class CardSettings:
     # The same blur enlarged to the canonical face (px) above which the shot is too soft or
     # too small to judge the printed photo's sharpness: error ``retake``.
     retake_shot_blur_px: float
+    # Width (px) of the printed face in the photo of the card below which there is too little
+    # to judge it (found or not): error ``retake``, not a verdict on the card.
+    retake_face_width_px: float
+    # Blur (Gaussian sigma) every print of a photo has from the printer's dot spread, mm on the
+    # card; card mode takes it out of the portrait's measured blur.
+    print_blur_mm: float
+    # The camera's own blur (lens, pixel aperture, demosaicing), px of the photo of the card;
+    # taken out likewise.
+    camera_blur_px: float
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,9 @@ class Rule:
     reason: Reason
     measure: str
     needs_face: bool = True
+    # On a photo of a whole card, the rule reads this card measure instead of ``measure`` (the
+    # same quantity of the printed photo, e.g. its blur without the print's and the shot's).
+    card_measure: str | None = None
     # The decisive (defect) bounds; ``defect_below`` / ``defect_above`` in a policy file, or
     # ``eligible_below`` / ``eligible_above`` in a replacement policy.
     eligible_below: float | None = None
@@ -290,8 +302,10 @@ class Policy:
         colour goes to review (``birth_year_missing``), one of no allowed colour is rejected.
         """
         kind = KINDS[self.kind]
+        rules = (replace(rule, measure=rule.card_measure) if has_card and rule.card_measure
+                 else rule for rule in self.rules)
         findings = [
-            finding for rule in self.rules
+            finding for rule in rules
             if has_face or not rule.needs_face
             if has_card or rule.measure not in CARD_MEASURES  # card rules: on cards only
             if (finding := rule.evaluate(measures.get(rule.measure), kind.defect_outcome))
@@ -395,6 +409,9 @@ def _rule(entry: Mapping, kind: str = DEFAULT_POLICY) -> Rule:
             raise ValueError(f"{field_name} in a {kind} policy: use {alias}")
     if entry["measure"] not in MEASURES and entry["measure"] not in CARD_MEASURES:
         raise ValueError(f"rule names unknown measure {entry['measure']!r}")
+    card_measure = entry.get("card_measure")
+    if card_measure is not None and card_measure not in CARD_MEASURES:
+        raise ValueError(f"rule's card_measure {card_measure!r} is not a card measure")
     return Rule(**{**entry, "reason": Reason(entry["reason"])})
 
 

@@ -8,6 +8,7 @@ must not look like cards.
 
 from __future__ import annotations
 
+import math
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -313,3 +314,32 @@ def test_quad_iou_of_shifted_squares():
     assert card.quad_iou(square, square) == pytest.approx(1.0)
     assert card.quad_iou(square, square + [5, 0]) == pytest.approx(50 / 150)
     assert card.quad_iou(square, square + [20, 0]) == 0.0
+
+
+# ------------------------------------------------------------------------- the print's blur
+
+
+def test_remove_blur_subtracts_in_quadrature():
+    assert card.remove_blur(5.0, 3.0) == pytest.approx(4.0)
+    assert card.remove_blur(13.0, 3.0, 4.0) == pytest.approx(12.0)
+    assert card.remove_blur(2.0) == pytest.approx(2.0)
+    assert card.remove_blur(1.0, 2.0) == 0.0  # the known blurs explain all of it
+
+
+def test_card_added_blur_is_print_camera_and_rectification_enlarged_with_the_face():
+    shot = card.CardShot(px_per_mm=10.0, native_px_per_mm=10.0, text_blur_mm=0.01,
+                         portrait_blur_mm=0.2, text_blur_px=0.1, portrait_blur_px=2.0)
+    added = card.card_added_blur_px(shot, print_blur_mm=0.05, camera_blur_px=0.6,
+                                    face_width_px=80.0, canonical_face_width=160)
+    # 0.5 px of print, 0.6 of camera, sqrt(1/6) of bilinear resampling, x 160 / 80.
+    assert added == pytest.approx(2 * math.sqrt(0.5**2 + 0.6**2 + 1 / 6))
+    # A card rectified at half its native resolution: the camera's pixels are half as large.
+    halved = card.CardShot(px_per_mm=10.0, native_px_per_mm=20.0, text_blur_mm=0.01,
+                           portrait_blur_mm=0.2, text_blur_px=0.1, portrait_blur_px=2.0)
+    assert card.card_added_blur_px(halved, print_blur_mm=0.05, camera_blur_px=0.6,
+                                   face_width_px=80.0, canonical_face_width=160) == \
+        pytest.approx(2 * math.sqrt(0.5**2 + 0.3**2 + 1 / 6))
+    # A larger face is enlarged less.
+    assert card.card_added_blur_px(shot, print_blur_mm=0.05, camera_blur_px=0.6,
+                                   face_width_px=160.0, canonical_face_width=160) == \
+        pytest.approx(added / 2)

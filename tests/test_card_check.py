@@ -41,6 +41,38 @@ def test_a_blurry_printed_photo_in_a_sharp_shot_is_eligible(checker, seed):
     assert result.card.portrait_blur_mm > 3 * result.card.text_blur_mm  # the print, not the shot
 
 
+def test_the_softness_of_printing_is_not_blur_but_a_blurry_photo_printed_is(checker):
+    """A clean card whose portrait's raw edge blur is past the blurry bound only because it is
+    printed and photographed is not eligible; a photo blurry before printing (LABELS.md's
+    Gaussian 2.6) on the same card is."""
+    sharp_shot = dict(tilt_deg=8.0, fill=0.85, blur_px=0.3, laminate_glare=0.0, shadow=0.0)
+    clean = checker.check(cardsynth.card_photo(60_002, design={"portrait": "astronaut"},
+                                               **sharp_shot).rgb)
+    assert clean.measures["edge_blur_px"] > 2.3  # the raw measure alone would say blurry
+    assert clean.decision == Decision.NOT_ELIGIBLE, clean.findings
+    assert clean.measures["card_portrait_blur_px"] < 2.14
+    blurry = checker.check(cardsynth.card_photo(
+        60_002, design={"portrait": "astronaut", "photo_blur": 2.6}, **sharp_shot).rgb)
+    assert blurry.decision == Decision.ELIGIBLE and Reason.BLURRY in blurry.reasons
+    assert any(f.measure == "card_portrait_blur_px" and f.outcome == "eligible"
+               for f in blurry.findings)
+    # The same blur is taken out of both: the print and the shot are the same.
+    assert blurry.measures["card_added_blur_px"] == pytest.approx(
+        clean.measures["card_added_blur_px"], rel=0.05)
+
+
+@pytest.mark.parametrize("blur", [0.0, 2.6])
+def test_a_card_too_small_in_the_photo_asks_for_a_retake_not_a_verdict(checker, blur):
+    """A card filling a fifth of the frame prints its face across about 20 px: too little to
+    judge, the shot's fault (it was judged eligible for no_face before)."""
+    photo = cardsynth.card_photo(70_002, design={"photo_blur": blur}, fill=0.2, tilt_deg=5.0,
+                                 blur_px=0.3, laminate_glare=0.0, shadow=0.0)
+    result = checker.check(photo.rgb)
+    assert result.card is not None
+    assert (result.decision, result.error.code) == (Decision.ERROR, ErrorCode.RETAKE)
+    assert "printed face spans" in result.error.message
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_a_blurry_shot_of_a_card_asks_for_a_retake(checker, seed):
     result = checker.check(cardsynth.blurry_shot_photo(seed).rgb)

@@ -91,6 +91,31 @@ def test_card_rules_are_tested_on_cards_only():
     assert Reason.CARD_DAMAGED in on_card.reasons and on_card.decision == Decision.ELIGIBLE
 
 
+def test_blur_rules_read_the_printed_photos_own_blur_on_cards():
+    """On a card the blur rules read card_portrait_blur_px (the print's and the shot's blur
+    taken out), on a portrait edge_blur_px; the finding names the measure it read."""
+    measures = {"edge_blur_px": 2.6, "edge_blur_max_px": 2.7,
+                "card_portrait_blur_px": 1.8, "card_portrait_blur_max_px": 2.0}
+    portrait = SHIPPED.assess(measures, has_face=True)
+    assert portrait.decision == Decision.ELIGIBLE and Reason.BLURRY in portrait.reasons
+    assert "edge_blur_px" in {f.measure for f in portrait.findings}
+    on_card = SHIPPED.assess(measures, has_face=True, has_card=True)
+    assert Reason.BLURRY not in {f.reason for f in on_card.findings if f.value is not None}
+    blurry_print = SHIPPED.assess({**measures, "card_portrait_blur_px": 2.9}, has_face=True,
+                                  has_card=True)
+    assert [f.measure for f in blurry_print.findings
+            if f.reason == Reason.BLURRY and f.value is not None] == ["card_portrait_blur_px"]
+    assert blurry_print.decision == Decision.ELIGIBLE
+
+
+def test_a_rules_card_measure_must_be_a_card_measure():
+    text = (Path(__file__).resolve().parent.parent / "photocheck" / "policies"
+            / "replacement.toml").read_text()
+    with pytest.raises(ValueError, match="card_measure"):
+        Policy.from_toml(text.replace('card_measure = "card_portrait_blur_px"',
+                                      'card_measure = "edge_blur_px"'))
+
+
 def test_card_settings_are_strict():
     text = (Path(__file__).resolve().parent.parent / "photocheck" / "policies"
             / "replacement.toml").read_text()

@@ -223,6 +223,8 @@ def policy_toml(policy: Policy) -> str:
                   f"measure = {_toml(rule.measure)}"]
         if not rule.needs_face:
             lines.append("needs_face = false")
+        if rule.card_measure is not None:
+            lines.append(f"card_measure = {_toml(rule.card_measure)}")
         for name in ("eligible_below", "eligible_above", "review_below", "review_above"):
             value = getattr(rule, name)
             if value is not None:

@@ -44,6 +44,9 @@ SAMPLES_DIR = Path(__file__).resolve().parents[3] / "samples"
 
 #: Resolution the flat card is drawn at before it is photographed.
 CARD_PX_PER_MM = 12.0
+#: Width of the face detector's box on each sample portrait at its own size, px (photocheck's
+#: BlazeFace box on samples/*_clear.jpg): the scale of LABELS.md's blur sizes on them.
+PORTRAIT_FACE_WIDTH_PX = {"astronaut": 168.0, "grace_hopper": 163.0}
 BACKGROUNDS = ("wood", "cloth", "plain", "paper", "blue_cloth")
 #: Light, plain surfaces a card is scanned or photographed on: a flatbed scanner's white lid, a
 #: light-grey lid or table. Not in :func:`random_shot`'s draw (the benchmark's photo set stays
@@ -79,6 +82,15 @@ class CardDesign:
     portrait: key of :data:`PORTRAITS`.
     print_blur_mm: Gaussian sigma (mm on the card) of the printed photo alone: a blurry
         printed portrait on an otherwise sharp card. 0 = as sharp as the rest of the print.
+    photo_blur: the photo was blurry before it was printed: Gaussian sigma in LABELS.md's units
+        (px at a 160 px face box; ``../shared/LABELS.md``: >= 2.6 is clearly blurry), applied
+        to the sample portrait at its own face width (:data:`PORTRAIT_FACE_WIDTH_PX`).
+    photo_motion: likewise, the length of a linear motion blur (>= 9 clearly blurry), at
+        ``photo_motion_deg`` degrees.
+    print_spread_mm: Gaussian sigma (mm on the card) of the whole print (ground, text, photo):
+        the softness every print has, from the printer's dot and the dye's spread. The default
+        0.05 mm is about what a 300 dpi dye-sublimation card printer gives (its dot pitch is
+        0.085 mm; see the policy's ``[card] print_blur_mm``).
     photo_offset_mm, photo_scale: where the photo is really printed, relative to the layout
         box (print registration differs a little between cards).
     ground_shift: -1..1, shifts the light-blue ground colour a little (card-to-card variation).
@@ -99,6 +111,10 @@ class CardDesign:
 
     portrait: str = "astronaut"
     print_blur_mm: float = 0.0
+    photo_blur: float = 0.0
+    photo_motion: float = 0.0
+    photo_motion_deg: float = 0.0
+    print_spread_mm: float = 0.05
     photo_offset_mm: tuple[float, float] = (0.0, 0.0)
     photo_scale: float = 1.0
     ground_shift: float = 0.0
@@ -389,7 +405,8 @@ def render_card(design: CardDesign, layout: CardLayout, rng: np.random.Generator
         fade = 0.75 * design.print_fade
         card = card * (1 - fade) + np.float32(250.0 * fade)
     # The whole print is a little soft (dye sublimation / inkjet on PVC), not pixel-sharp.
-    card = cv2.GaussianBlur(card, (0, 0), 0.05 * px_per_mm)
+    if design.print_spread_mm > 0:
+        card = cv2.GaussianBlur(card, (0, 0), design.print_spread_mm * px_per_mm)
     card = _damage(card, design, photo_box, px_per_mm, rng)
     alpha = _rounded_rect_alpha(w, h, layout.corner_radius_mm * px_per_mm)
     return card, alpha, photo_box
@@ -507,7 +524,14 @@ def _read_rgb(path: str) -> np.ndarray:
 def _print_photo(card: np.ndarray, design: CardDesign, box: BoxMM, ppm: float) -> np.ndarray:
     """Print the portrait into ``box``: cover-cropped to the box, resampled, optionally blurred.
     Edges are anti-aliased to sub-pixel accuracy, so the true box is exact."""
-    src = sample_portrait(design.portrait).astype(np.float32)
+    src = sample_portrait(design.portrait)
+    face_width = PORTRAIT_FACE_WIDTH_PX[design.portrait]
+    if design.photo_blur > 0:
+        src = degrade.gaussian_blur(src, design.photo_blur, face_width=face_width)
+    if design.photo_motion > 0:
+        src = degrade.motion_blur(src, design.photo_motion, design.photo_motion_deg,
+                                  face_width=face_width)
+    src = src.astype(np.float32)
     # Map box (mm) -> card px with an affine warp of the whole portrait (cover fit).
     sh, sw = src.shape[:2]
     scale = max(box.width * ppm / sw, box.height * ppm / sh)
