@@ -51,10 +51,14 @@ _CELL = 8
 _BINS = 9
 
 
+_CENTRE_INDEX = {name: np.array(idx) for name, idx in _CENTRE_POINTS.items()}
+
+
 def patch_centres(points: np.ndarray) -> dict[str, tuple[float, float]]:
-    """Centre of each feature's patch, canonical px, from the (468, 2) mesh points."""
-    return {name: tuple(float(v) for v in points[list(idx)].mean(axis=0))
-            for name, idx in _CENTRE_POINTS.items()}
+    """Centre of each feature's patch, canonical px, from the (468, 2) mesh points: the mean of
+    its centre points."""
+    return {name: tuple((points[idx].sum(axis=0) / len(idx)).tolist())
+            for name, idx in _CENTRE_INDEX.items()}
 
 
 def patch_corners(points: np.ndarray) -> dict[str, np.ndarray]:

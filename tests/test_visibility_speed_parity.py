@@ -17,11 +17,11 @@ import pytest
 from PIL import Image
 
 from photocheck.context import build_context
-from photocheck.detect import FaceFinder, FaceFinderOptions
+from photocheck.detect import VISIBILITY_MODEL, FaceFinder, FaceFinderOptions, models_dir
 from photocheck.policy import Policy
-from photocheck.visibility import (DESCRIPTOR_SIZE, FEATURES, KIND_OF, KINDS, VisibilityModel,
-                                   _HOGS, contrast_ratios, feature_descriptors, lbp_histogram,
-                                   patch_descriptor)
+from photocheck.visibility import (_CENTRE_POINTS, DESCRIPTOR_SIZE, FEATURES, KIND_OF, KINDS,
+                                   VisibilityModel, contrast_ratios, feature_descriptors,
+                                   feature_patch, lbp_histogram, patch_centres, patch_descriptor)
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 TOLERANCE = 1e-5  # max abs difference of any descriptor value
@@ -51,10 +51,19 @@ def reference_contrast(grey: np.ndarray) -> np.ndarray:
 
 
 def reference_descriptor(patch: np.ndarray, kind: str) -> np.ndarray:
+    """HOG (9 orientations, 8 px cells, 2x2-cell blocks), LBP histogram, contrast ratios."""
     grey = cv2.cvtColor(patch, cv2.COLOR_RGB2GRAY)
-    hog = _HOGS[kind].compute(grey).ravel()
-    return np.concatenate([hog, reference_lbp_histogram(grey),
+    hog = cv2.HOGDescriptor(DESCRIPTOR_SIZE[kind], (16, 16), (8, 8), (8, 8), 9).compute(grey)
+    return np.concatenate([hog.ravel(), reference_lbp_histogram(grey),
                            reference_contrast(grey)]).astype(np.float32)
+
+
+def reference_patches(rgb: np.ndarray, points: np.ndarray) -> dict[str, np.ndarray]:
+    """Each feature's patch, centred on the plain mean of its centre points."""
+    centres = {name: tuple(float(v) for v in points[list(idx)].mean(axis=0))
+               for name, idx in _CENTRE_POINTS.items()}
+    return {name: feature_patch(rgb, centres[name], KIND_OF[name], mirror=name == "left_eye")
+            for name in FEATURES}
 
 
 def _random_patches(count: int, seed: int):
@@ -135,33 +144,34 @@ def canonical_faces():
     return faces
 
 
-def test_descriptors_of_real_canonical_faces_match_the_reference(canonical_faces):
-    from photocheck.visibility import feature_patch, patch_centres
+def test_patch_centres_are_the_mean_of_the_centre_points(canonical_faces):
+    rng = np.random.default_rng(5)
+    meshes = [canonical.points for _, canonical in canonical_faces]
+    meshes += [rng.uniform(0, 300, (468, 2)) for _ in range(200)]
+    for points in meshes:
+        centres = patch_centres(points)
+        for name, idx in _CENTRE_POINTS.items():
+            assert centres[name] == tuple(float(v) for v in points[list(idx)].mean(axis=0))
 
+
+def test_descriptors_of_real_canonical_faces_match_the_reference(canonical_faces):
     for name, canonical in canonical_faces:
         fast = feature_descriptors(canonical.rgb, canonical.points)
-        centres = patch_centres(canonical.points)
+        patches = reference_patches(canonical.rgb, canonical.points)
         for feature in FEATURES:
-            kind = KIND_OF[feature]
-            patch = feature_patch(canonical.rgb, centres[feature], kind,
-                                  mirror=feature == "left_eye")
-            reference = reference_descriptor(patch, kind)
+            reference = reference_descriptor(patches[feature], KIND_OF[feature])
             assert np.abs(fast[feature] - reference).max() <= TOLERANCE, (name, feature)
 
 
 def test_covered_probabilities_match_the_per_feature_reference(canonical_faces):
     """Both eyes go through the eye model in one call; each probability is the one the model
     gives that feature's reference descriptor alone."""
-    from photocheck.detect import VISIBILITY_MODEL, models_dir
-    from photocheck.visibility import feature_patch, patch_centres
-
     model = VisibilityModel.load(models_dir() / VISIBILITY_MODEL)
     for name, canonical in canonical_faces:
         covered = model.covered(canonical.rgb, canonical.points)
-        centres = patch_centres(canonical.points)
+        patches = reference_patches(canonical.rgb, canonical.points)
         for feature in FEATURES:
             kind = KIND_OF[feature]
-            patch = feature_patch(canonical.rgb, centres[feature], kind,
-                                  mirror=feature == "left_eye")
-            expected = float(model.models[kind].probability(reference_descriptor(patch, kind))[0])
+            reference = reference_descriptor(patches[feature], kind)
+            expected = float(model.models[kind].probability(reference)[0])
             assert covered[feature] == pytest.approx(expected, abs=1e-5), (name, feature)
