@@ -22,6 +22,7 @@ import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -238,7 +239,7 @@ class Policy:
         """Measures the rules read, in rule order, without repeats."""
         return tuple(dict.fromkeys(rule.measure for rule in self.rules))
 
-    @property
+    @cached_property  # read for every image (and by each needs_* below); a policy never changes
     def measure_names(self) -> tuple[str, ...]:
         """Measures to compute, in registry order: the core measures, which every result
         reports, plus any other measure the rules or the background colour rule read (and,
