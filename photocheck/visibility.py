@@ -109,6 +109,7 @@ def _uniform_class(code: int) -> int:
 _LBP_CLASS = np.array([_uniform_class(code) for code in range(256)], np.uint8)
 # Neighbours (row, column offset in a 3x3 window) in order round the centre: bit k of the code.
 _LBP_NEIGHBOURS = ((0, 0), (0, 1), (0, 2), (1, 2), (2, 2), (2, 1), (2, 0), (1, 0))
+_LBP_BITS = np.arange(8, dtype=np.uint8)[:, None, None]
 _LBP_CLASSES = 10
 
 
@@ -120,10 +121,9 @@ def lbp_histogram(grey: np.ndarray) -> np.ndarray:
     Reference: Ojala, Pietikainen, Maenpaa, IEEE TPAMI 24(7), 2002, doi:10.1109/TPAMI.2002.1017623.
     """
     rows, cols = grey.shape[0] - 2, grey.shape[1] - 2
-    centre = grey[1:-1, 1:-1]
-    codes = np.zeros((rows, cols), np.uint8)
-    for bit, (dy, dx) in enumerate(_LBP_NEIGHBOURS):
-        codes |= (grey[dy:dy + rows, dx:dx + cols] >= centre).view(np.uint8) << bit
+    neighbours = np.stack([grey[dy:dy + rows, dx:dx + cols] for dy, dx in _LBP_NEIGHBOURS])
+    brighter = (neighbours >= grey[1:-1, 1:-1]).view(np.uint8)  # (8, rows, cols), 0 or 1
+    codes = np.bitwise_or.reduce(brighter << _LBP_BITS, axis=0)  # bit k: neighbour k
     counts = np.bincount(cv2.LUT(codes, _LBP_CLASS).ravel(), minlength=_LBP_CLASSES)
     return counts.astype(np.float32) / codes.size
 
