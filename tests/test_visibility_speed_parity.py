@@ -25,8 +25,6 @@ from photocheck.visibility import (_CENTRE_POINTS, DESCRIPTOR_SIZE, FEATURES, KI
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 TOLERANCE = 1e-5  # max abs difference of any descriptor value
-
-
 NEIGHBOURS = ((0, 0), (0, 1), (0, 2), (1, 2), (2, 2), (2, 1), (2, 0), (1, 0))  # round the centre
 
 
