@@ -2,6 +2,7 @@
 
     python benchmarks/batch_throughput.py [--images 2000] [--workers 1,2] [--repeat 1]
                                           [--chunk-size 32] [--chunk-sizes 1,8,32,128]
+                                          [--policy NAME|PATH]
 
 Input: a zip archive (stored) of N 600x800 JPEG portraits made in a temporary folder from
 matplotlib's public-domain Grace Hopper portrait, framed like a KTP photo and varied (shift,
@@ -18,7 +19,9 @@ count three things run, each in a fresh process so that nothing is warm and memo
 counts from the moment a tenth of the images are done (start-up left out). "peak RSS" is the
 largest worker's high-water mark (VmHWM; with 1 worker everything runs in one process, which is
 measured). Each figure is the best of ``--repeat`` runs: a shared VM varies by 20 % from run to
-run. Quote figures with the machine they were taken on.
+run. ``--policy`` (a shipped policy name or a TOML file, default: the default policy) is the
+policy of every mode; one without the feature-visibility rules never loads or runs that model.
+Quote figures with the machine they were taken on.
 """
 
 from __future__ import annotations
@@ -74,13 +77,13 @@ def make_archive(path: Path, count: int) -> int:
 _state: dict = {}
 
 
-def _floor_chunk(tasks) -> int:
+def _floor_chunk(tasks, policy: str | None) -> int:
     from photocheck.detect import FaceFinder, FaceFinderOptions
     from photocheck.load import load_image
     from photocheck.policy import Policy
 
     if "finder" not in _state:
-        processing = Policy.load().processing
+        processing = Policy.load(policy).processing
         _state["processing"] = processing
         _state["finder"] = FaceFinder.create_from_options(FaceFinderOptions(
             min_detection_confidence=processing.min_detection_confidence,
@@ -94,11 +97,11 @@ def _floor_chunk(tasks) -> int:
     return len(tasks)
 
 
-def _checker_chunk(tasks) -> int:
+def _checker_chunk(tasks, policy: str | None) -> int:
     from photocheck.pipeline import Checker
 
     if "checker" not in _state:
-        _state["checker"] = Checker()
+        _state["checker"] = Checker(policy)
     for task in tasks:
         _state["checker"].check(task.read_bytes(), path=task.path)
     return len(tasks)
@@ -147,7 +150,8 @@ def _steady_rate(marks: list[tuple[float, int]], workers: int) -> float:
     return (total - done) / (marks[-1][0] - when)
 
 
-def run_one(mode: str, archive: str, workers: int, chunk_size: int) -> dict:
+def run_one(mode: str, archive: str, workers: int, chunk_size: int, policy: str | None
+            ) -> dict:
     """One measurement, in this (fresh) process."""
     from photocheck import batch
 
@@ -159,7 +163,7 @@ def run_one(mode: str, archive: str, workers: int, chunk_size: int) -> dict:
         with tempfile.TemporaryDirectory() as folder:
             engine = batch.LocalEngine(workers)
             batch.run_batch(tasks, Path(folder) / "results.jsonl", engine=engine,
-                            chunk_size=chunk_size, progress=clock)
+                            policy=policy, chunk_size=chunk_size, progress=clock)
             rss = _peak_rss_of_children() if workers > 1 else _self_peak_rss()
             engine.close()
     else:
@@ -167,7 +171,7 @@ def run_one(mode: str, archive: str, workers: int, chunk_size: int) -> dict:
         chunks = [tasks[i:i + chunk_size] for i in range(0, len(tasks), chunk_size)]
         if workers == 1:
             for chunk in chunks:
-                clock.advance(work(chunk))
+                clock.advance(work(chunk, policy))
             rss = _self_peak_rss()
         else:
             context = multiprocessing.get_context("spawn")
@@ -177,7 +181,7 @@ def run_one(mode: str, archive: str, workers: int, chunk_size: int) -> dict:
                 queue = iter(chunks)
                 while True:
                     while len(pending) < 2 * workers and (chunk := next(queue, None)):
-                        pending.add(pool.submit(work, chunk))
+                        pending.add(pool.submit(work, chunk, policy))
                     if not pending:
                         break
                     done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -190,10 +194,11 @@ def run_one(mode: str, archive: str, workers: int, chunk_size: int) -> dict:
             "steady": _steady_rate(clock.marks, workers), "rss": rss}
 
 
-def measure(mode: str, archive: Path, workers: int, chunk_size: int, repeat: int) -> dict:
+def measure(mode: str, archive: Path, workers: int, chunk_size: int, repeat: int,
+            policy: str | None) -> dict:
     """The best of ``repeat`` runs, each in a fresh process."""
     command = [sys.executable, __file__, "--_one", mode, str(archive), str(workers),
-               str(chunk_size)]
+               str(chunk_size), policy or ""]
     runs = [json.loads(subprocess.run(command, capture_output=True, text=True, check=True)
                        .stdout.strip().splitlines()[-1]) for _ in range(repeat)]
     best = min(runs, key=lambda run: run["wall"])
@@ -210,11 +215,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="best of this many runs")
     parser.add_argument("--chunk-sizes", default="",
                         help="also run batch at these chunk sizes (largest worker count)")
-    parser.add_argument("--_one", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--policy", help="shipped policy name or TOML path (default: default)")
+    parser.add_argument("--_one", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args._one:
-        mode, archive, workers, chunk = args._one
-        print(json.dumps(run_one(mode, archive, int(workers), int(chunk))))
+        mode, archive, workers, chunk, policy = args._one
+        print(json.dumps(run_one(mode, archive, int(workers), int(chunk), policy or None)))
         return
 
     counts = [int(w) for w in args.workers.split(",")]
@@ -225,7 +231,8 @@ def main() -> None:
         size = make_archive(archive, args.images)
         print(f"{args.images} JPEG portraits 600x800 in a zip ({size / 2**20:.0f} MiB, made in "
               f"{time.perf_counter() - started:.0f} s); {cpus} CPUs; chunk size "
-              f"{args.chunk_size}; best of {args.repeat}; Python {sys.version.split()[0]}")
+              f"{args.chunk_size}; best of {args.repeat}; policy {args.policy or 'default'}; "
+              f"Python {sys.version.split()[0]}")
         header = (f"{'mode':<42}{'workers':>8}{'chunk':>7}{'wall s':>9}{'img/s':>9}"
                   f"{'steady':>9}{'peak RSS MiB':>14}")
         print(header)
@@ -242,11 +249,11 @@ def main() -> None:
 
         for workers in counts:
             for mode in ("floor", "checker", "batch"):
-                row = measure(mode, archive, workers, args.chunk_size, args.repeat)
+                row = measure(mode, archive, workers, args.chunk_size, args.repeat, args.policy)
                 results[mode, workers] = row
                 show(row)
         for chunk in [int(c) for c in args.chunk_sizes.split(",") if c]:
-            show(measure("batch", archive, max(counts), chunk, args.repeat))
+            show(measure("batch", archive, max(counts), chunk, args.repeat, args.policy))
         print()
         for workers in counts:
             floor, checker, full = (results[m, workers] for m in ("floor", "checker", "batch"))

@@ -1,9 +1,13 @@
 """Warm single-image latency and cold start of `photocheck check`, printed as a table.
 
-    python benchmarks/single_image.py [--repeat 300] [--all-cores]
+    python benchmarks/single_image.py [--repeat 300] [--all-cores] [--policy NAME|PATH]
+                                      [--portrait JPEG]
 
 Input: a 600x800 JPEG (quality 90) made from matplotlib's public-domain Grace Hopper portrait,
-framed like a KTP photo (face box half the width). The warm figure times `Checker.check(path)`
+framed like a KTP photo (face box half the width), or the ``--portrait`` given (the same file
+for runs of different code). ``--policy``: a shipped policy name or a TOML file (default: the
+default policy); a policy without the feature-visibility rules never loads or runs that model,
+which gives the cost of everything else. The warm figure times `Checker.check(path)`
 end to end (read + decode + detect + landmarks + measures + decision) pinned to one core, and
 breaks it into stages. Cold start runs the CLI in a fresh process. Numbers vary with the
 machine: quote them with the machine they were taken on.
@@ -60,6 +64,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=300)
     parser.add_argument("--all-cores", action="store_true", help="do not pin to one core")
+    parser.add_argument("--policy", help="shipped policy name or TOML path (default: default)")
+    parser.add_argument("--portrait", type=Path, help="JPEG to check instead of the made one")
     args = parser.parse_args()
     if not args.all_cores and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
@@ -70,10 +76,11 @@ def main() -> None:
     from photocheck.measures import measure_all
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "portrait_600x800.jpg"
-        make_portrait(path)
+        path = args.portrait or Path(tmp) / "portrait_600x800.jpg"
+        if not args.portrait:
+            make_portrait(path)
         data = path.read_bytes()
-        with photocheck.Checker() as checker:
+        with photocheck.Checker(args.policy) as checker:
             policy = checker.policy
             proc = policy.processing
             result = checker.check(path)
@@ -107,13 +114,15 @@ def main() -> None:
         cold = []
         for _ in range(3):
             start = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "photocheck", "check", str(path)],
+            subprocess.run([sys.executable, "-m", "photocheck", "check", str(path)]
+                           + (["--policy", args.policy] if args.policy else []),
                            check=True, capture_output=True)
             cold.append(time.perf_counter() - start)
 
     cores = "1 core (pinned)" if not args.all_cores else f"{os.cpu_count()} cores"
-    print(f"photocheck {photocheck.__version__}, 600x800 JPEG q90, {cores}, "
-          f"{args.repeat} runs; decision {result.decision.value}")
+    print(f"photocheck {photocheck.__version__}, {args.portrait or '600x800 JPEG q90'}, "
+          f"{cores}, {args.repeat} runs; policy {policy.name} (feature visibility "
+          f"{'on' if policy.needs_visibility else 'off'}); decision {result.decision.value}")
     # On a shared machine the median moves by a third between runs; the minimum is the
     # repeatable cost of the code, the median and p95 what a user sees under load.
     print(f"{'stage':<34}{'min ms':>9}{'p50 ms':>9}{'p95 ms':>9}")

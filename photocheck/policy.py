@@ -18,6 +18,7 @@ red for an odd birth year, blue for an even one), which needs the holder's birth
 
 from __future__ import annotations
 
+import functools
 import math
 import tomllib
 from collections.abc import Mapping
@@ -250,7 +251,8 @@ class Policy:
         """Measures the rules read, in rule order, without repeats."""
         return tuple(dict.fromkeys(rule.measure for rule in self.rules))
 
-    @property
+    # Read for every image (and by each needs_* below); a policy never changes.
+    @functools.cached_property
     def measure_names(self) -> tuple[str, ...]:
         """Measures to compute, in registry order: the core measures, which every result
         reports, plus any other measure the rules or the background colour rule read (and,

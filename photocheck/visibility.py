@@ -51,10 +51,14 @@ _CELL = 8
 _BINS = 9
 
 
+_CENTRE_INDEX = {name: np.array(idx) for name, idx in _CENTRE_POINTS.items()}
+
+
 def patch_centres(points: np.ndarray) -> dict[str, tuple[float, float]]:
-    """Centre of each feature's patch, canonical px, from the (468, 2) mesh points."""
-    return {name: tuple(float(v) for v in points[list(idx)].mean(axis=0))
-            for name, idx in _CENTRE_POINTS.items()}
+    """Centre of each feature's patch, canonical px, from the (468, 2) mesh points: the mean of
+    its centre points."""
+    return {name: tuple((points[idx].sum(axis=0) / len(idx)).tolist())
+            for name, idx in _CENTRE_INDEX.items()}
 
 
 def patch_corners(points: np.ndarray) -> dict[str, np.ndarray]:
@@ -92,20 +96,64 @@ def _hog(kind: str) -> cv2.HOGDescriptor:
 _HOGS = {kind: _hog(kind) for kind in KINDS}
 
 
+def _uniform_class(code: int) -> int:
+    """Class (0-9) of an 8-bit LBP code whose bit k is neighbour k, going round the centre:
+    the number of ones (0-8) for a uniform pattern (at most 2 transitions 0/1 round the
+    circle), 9 for all others."""
+    bits = [(code >> k) & 1 for k in range(8)]
+    transitions = sum(bits[k] != bits[(k + 1) % 8] for k in range(8))
+    return sum(bits) if transitions <= 2 else 9
+
+
+#: Uniform rotation-invariant class of each of the 256 LBP codes.
+_LBP_CLASS = np.array([_uniform_class(code) for code in range(256)], np.uint8)
+# Neighbours (row, column offset in a 3x3 window) in order round the centre: bit k of the code.
+_LBP_NEIGHBOURS = ((0, 0), (0, 1), (0, 2), (1, 2), (2, 2), (2, 1), (2, 0), (1, 0))
+_LBP_BITS = np.arange(8, dtype=np.uint8)[:, None, None]
+_LBP_CLASSES = 10
+
+
 def lbp_histogram(grey: np.ndarray) -> np.ndarray:
     """Histogram (fractions, 10 bins) of uniform rotation-invariant 8-neighbour local binary
-    patterns of a uint8 patch: texture that is independent of brightness and contrast.
+    patterns of a uint8 patch (border pixels are only neighbours): texture that is independent
+    of brightness and contrast. Bin 0-8: uniform patterns by their number of neighbours at
+    least as bright as the centre; bin 9: all other patterns.
     Reference: Ojala, Pietikainen, Maenpaa, IEEE TPAMI 24(7), 2002, doi:10.1109/TPAMI.2002.1017623.
     """
-    g = grey.astype(np.int16)
-    centre = g[1:-1, 1:-1]
-    offsets = ((0, 0), (0, 1), (0, 2), (1, 2), (2, 2), (2, 1), (2, 0), (1, 0))
-    bits = np.stack([(g[dy:dy + centre.shape[0], dx:dx + centre.shape[1]] >= centre)
-                     for dy, dx in offsets]).astype(np.int8)
-    ones = bits.sum(axis=0)
-    transitions = np.abs(np.diff(np.concatenate([bits, bits[:1]]), axis=0)).sum(axis=0)
-    code = np.where(transitions <= 2, ones, 9)  # 0-8 uniform patterns, 9 all others
-    return np.bincount(code.ravel(), minlength=10).astype(np.float32) / code.size
+    rows, cols = grey.shape[0] - 2, grey.shape[1] - 2
+    neighbours = np.stack([grey[dy:dy + rows, dx:dx + cols] for dy, dx in _LBP_NEIGHBOURS])
+    brighter = (neighbours >= grey[1:-1, 1:-1]).view(np.uint8)  # (8, rows, cols), 0 or 1
+    codes = np.bitwise_or.reduce(brighter << _LBP_BITS, axis=0)  # bit k: neighbour k
+    counts = np.bincount(cv2.LUT(codes, _LBP_CLASS).ravel(), minlength=_LBP_CLASSES)
+    return counts.astype(np.float32) / codes.size
+
+
+def _percentiles_of_levels(cumulative: np.ndarray, quantiles: tuple[float, ...]
+                           ) -> list[float]:
+    """Percentiles (0-100) of integer values given by their cumulative count per level (a
+    level's count plus all below it), exactly as ``numpy.percentile`` (default linear method)
+    gives them on the values themselves: the value at fractional rank ``q / 100 * (n - 1)`` of
+    the sorted values, interpolated linearly between the values at the ranks either side."""
+    last_rank = int(cumulative[-1]) - 1
+    ranks = [q / 100 * last_rank for q in quantiles]
+    below = [int(rank) for rank in ranks]
+    # The value of rank k (from 0) is the first level whose cumulative count exceeds k.
+    levels = np.searchsorted(cumulative, [k + step for k in below for step in (0, 1)],
+                             side="right").tolist()
+    return [low + (high - low) * (rank - k)
+            for rank, k, low, high in zip(ranks, below, levels[0::2], levels[1::2])]
+
+
+def contrast_ratios(grey: np.ndarray) -> np.ndarray:
+    """Contrast of a uint8 patch relative to its own mean grey level (float32, 2 values, both
+    0 for a flat patch): the standard deviation / mean, and the 5-95 percentile range / mean
+    (a mean under 1 grey level counts as 1). The percentiles come from the
+    patch's 256-level histogram, the same figures as ``numpy.percentile`` on its pixels."""
+    mean, std = (float(value[0, 0]) for value in cv2.meanStdDev(grey))
+    cumulative = np.cumsum(np.bincount(grey.ravel(), minlength=256))
+    low, high = _percentiles_of_levels(cumulative, (5, 95))
+    scale = max(mean, 1.0)
+    return np.array([std / scale, (high - low) / scale], np.float32)
 
 
 def patch_descriptor(patch: np.ndarray, kind: str) -> np.ndarray:
@@ -114,12 +162,8 @@ def patch_descriptor(patch: np.ndarray, kind: str) -> np.ndarray:
     own mean (std / mean of grey, and its 5-95 percentile range / mean), which separates a
     flat lens or fabric from an eye or lips whatever the skin tone."""
     grey = cv2.cvtColor(patch, cv2.COLOR_RGB2GRAY)
-    hog = _HOGS[kind].compute(grey).ravel()
-    values = grey.astype(np.float32)
-    mean = max(float(values.mean()), 1.0)
-    lo, hi = np.percentile(values, (5, 95))
-    contrast = np.array([values.std() / mean, (hi - lo) / mean], np.float32)
-    return np.concatenate([hog, lbp_histogram(grey), contrast]).astype(np.float32)
+    return np.concatenate([_HOGS[kind].compute(grey).ravel(), lbp_histogram(grey),
+                           contrast_ratios(grey)])
 
 
 def feature_descriptors(rgb: np.ndarray, points: np.ndarray) -> dict[str, np.ndarray]:
@@ -181,8 +225,13 @@ class VisibilityModel:
     def covered(self, rgb: np.ndarray, points: np.ndarray) -> dict[str, float]:
         """Probability (0-1) that each of :data:`FEATURES` is covered, on a canonical face."""
         descriptors = feature_descriptors(rgb, points)
-        return {name: float(self.models[KIND_OF[name]].probability(descriptors[name])[0])
-                for name in FEATURES}
+        covered: dict[str, float] = {}
+        for kind in KINDS:  # one model call per kind: both eyes at once
+            names = [name for name in FEATURES if KIND_OF[name] == kind]
+            probabilities = self.models[kind].probability(np.stack([descriptors[name]
+                                                                     for name in names]))
+            covered.update(zip(names, probabilities.tolist()))
+        return {name: covered[name] for name in FEATURES}
 
 
 def save_model(path: Path, models: Mapping[str, LogisticModel],
