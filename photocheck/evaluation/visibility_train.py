@@ -5,12 +5,14 @@ Data: only the clear portraits whose licence allows a shipped model to learn fro
 of those faces with a synthetic occluder drawn from its landmarks (``occluders.py``: masks,
 niqab, sunglasses, hands, stickers, bands, hair, objects, glare) or a look-alike that is not
 occlusion (clear glasses, a headscarf, a hand beside the face, closed eyes, an expression, or
-nothing), a third of them on a face given an expression first, then a random photo
-degradation (exposure, colour, blur, noise, JPEG, face width 80-260 px). The face is then found
+nothing). About a third of the faces are first given an expression (lips pressed, a smile,
+bared teeth...), half are turned or lit from one side afterwards (``pose_and_light``), and every
+one gets a random photo degradation (exposure, colour, blur, noise, JPEG, face width 80-260 px). The face is then found
 again on the result, exactly as the checker would, and each feature's patch is labelled covered
 (>= ``COVERED`` of its outline hidden) or visible (<= ``VISIBLE``); features in between are not
-used. One logistic model per feature kind is fitted by Newton's method with an L2 penalty; the
-penalty is chosen by cross-validation grouped by person.
+used. One logistic model per feature kind is fitted by Newton's method with an L2 penalty
+(:data:`PENALTY`; the record also gives the log loss of other penalties, cross-validated by
+person).
 
 Everything is seeded: the same inputs and seed give the same weights (SHA-256 printed). Training
 needs numpy and OpenCV only and is never run by CI.
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,7 +50,18 @@ OCCLUDED_SHARE = 0.6  # share of samples with an occluder (the rest: look-alikes
 # the licensed faces are nearly all neutral, and a model that has only seen neutral mouths
 # reads a mouth pressed thin or full of teeth as covered.
 EXPRESSION_SHARE = 0.35
-PENALTIES = (3.0, 30.0, 300.0, 3000.0)  # L2 penalties tried (on standardised features)
+# Share of samples given a random head pose and side or flat light (pose_and_light): studio
+# faces, all frontal and evenly lit, teach a model that any other nose is covered.
+POSE_LIGHT_SHARE = 0.5
+PENALTIES = (3.0, 30.0, 300.0, 3000.0)  # L2 penalties compared (on standardised features)
+#: The L2 penalty of each feature kind's model. Cross-validation by person on the training faces
+#: alone prefers 30-300 for every kind (``cv_log_loss`` in the record), but those faces are all
+#: alike (studio light, frontal, neutral); on other people a model that weak in penalty reads an
+#: unusual mouth as covered. Chosen on the synthetic set of the development portraits
+#: (calibration data: never trained on, no textures cut from it; ``docs/visibility.md``), with
+#: the policy's bounds fixed: a mouth penalty of 3000 took clear faces judged covered from 9 to
+#: 1 of 582 at the same recall.
+PENALTY: dict[str, float] = {"eye": 300.0, "nose": 300.0, "mouth": 3000.0}
 
 
 def licensed_rows(labels: Path) -> list[Label]:
@@ -98,6 +111,37 @@ def photometric(rgb: np.ndarray, face_width: float, rng: np.random.Generator) ->
     ok, buf = cv2.imencode(".jpg", out[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY,
                                                     int(rng.integers(40, 96))])
     return cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].copy()
+
+
+def pose_and_light(rgb: np.ndarray, face_box: tuple[float, float, float], rng: np.random.Generator
+                   ) -> np.ndarray:
+    """A random head pose and light the studio faces lack: a perspective warp about the face
+    (``face_box``: centre x, centre y, width, px) like a head turned or tilted by up to about
+    15 degrees, light from one side (up to 1.6x brighter on one side than the other), and soft
+    frontal light that flattens the face's relief (a pale face under a flash)."""
+    cx, cy, width = face_box
+    half = width / 2
+    square = np.float32([[cx - half, cy - half], [cx + half, cy - half],
+                         [cx + half, cy + half], [cx - half, cy + half]])
+    yaw, pitch = rng.uniform(-0.12, 0.12), rng.uniform(-0.1, 0.1)
+    # The side turned away shrinks, the near side grows (yaw); the same top-bottom (pitch).
+    grow = np.float32([[-yaw - pitch, -yaw - pitch], [yaw - pitch, -yaw + pitch],
+                       [yaw + pitch, yaw + pitch], [-yaw + pitch, yaw - pitch]])
+    moved = square + grow * np.float32([[half, half]]) * np.float32([[1, 0.5]])
+    matrix = cv2.getPerspectiveTransform(square, moved.astype(np.float32))
+    out = cv2.warpPerspective(rgb, matrix, (rgb.shape[1], rgb.shape[0]),
+                              flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    x = out.astype(np.float32)
+    if rng.random() < 0.5:
+        angle = rng.uniform(0, 2 * np.pi)
+        ys, xs = np.mgrid[:rgb.shape[0], :rgb.shape[1]].astype(np.float32)
+        along = ((xs - cx) * np.cos(angle) + (ys - cy) * np.sin(angle)) / width
+        x *= np.clip(1.0 + rng.uniform(0.1, 0.45) * along, 0.55, 1.6)[..., None]
+    if rng.random() < 0.3:
+        soft = cv2.GaussianBlur(x, (0, 0), width / 12)
+        flat = rng.uniform(0.2, 0.5)  # share of local relief taken away
+        x = x - flat * (x - soft) + rng.uniform(0, 25)
+    return np.clip(x, 0, 255).astype(np.uint8)
 
 
 def resize_to_face(rgb: np.ndarray, face_width: float, target: float) -> np.ndarray:
@@ -186,6 +230,9 @@ def make_samples(faces: Sequence[Face], finder: FaceFinder, policy: Policy, *, v
             else:
                 occluded = occlude(face_rgb, points, kind, rng, pool)
                 shown, coverage = occluded.rgb, feature_coverage(occluded.alpha, points)
+            if rng.random() < POSE_LIGHT_SHARE:
+                centre = points[:, :2].mean(axis=0)
+                shown = pose_and_light(shown, (centre[0], centre[1], width), rng)
             target = rng.uniform(80, 260)
             shown = photometric(resize_to_face(shown, width, target), target, rng)
             found = finder.detect(shown)
@@ -247,18 +294,17 @@ def grouped_folds(groups: np.ndarray, folds: int, seed: int) -> list[np.ndarray]
     return [np.isin(groups, names[k::folds]) for k in range(folds)]
 
 
-def choose_penalty(x: np.ndarray, y: np.ndarray, groups: np.ndarray, *, seed: int,
-                   folds: int = 4) -> tuple[float, dict[float, float], np.ndarray]:
-    """The penalty with the lowest held-out log loss (folds grouped by person), the losses,
-    and the held-out probabilities at that penalty."""
-    losses, held_out = {}, {}
-    for penalty in PENALTIES:
+def held_out_probabilities(x: np.ndarray, y: np.ndarray, groups: np.ndarray, *, seed: int,
+                           penalties: Sequence[float], folds: int = 4
+                           ) -> dict[float, np.ndarray]:
+    """Out-of-fold probabilities at each of ``penalties`` (folds grouped by person)."""
+    held_out = {}
+    for penalty in penalties:
         held = np.zeros(len(y))
         for test in grouped_folds(groups, folds, seed):
             held[test] = fit_logistic(x[~test], y[~test], penalty).probability(x[test])
-        losses[penalty], held_out[penalty] = log_loss(held, y), held
-    best = min(losses, key=losses.get)
-    return best, losses, held_out[best]
+        held_out[penalty] = held
+    return held_out
 
 
 def reliability(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[dict]:
@@ -276,16 +322,23 @@ def expected_calibration_error(table: list[dict]) -> float:
     return sum(row["n"] * abs(row["predicted"] - row["observed"]) for row in table) / total
 
 
-def train(samples: Samples, *, seed: int, exclude_source: str | None = None
-          ) -> tuple[dict[str, LogisticModel], dict]:
+def train(samples: Samples, *, seed: int, exclude_source: str | None = None,
+          penalties: Mapping[str, float] = PENALTY) -> tuple[dict[str, LogisticModel], dict]:
+    """One model per feature kind at its penalty in ``penalties``; the report holds, per kind,
+    the cross-validated log loss of every penalty of :data:`PENALTIES` and the reliability
+    at the penalty used."""
     models, report = {}, {}
     for kind in KINDS:
         x, y, groups = samples.arrays(kind, exclude_source)
-        penalty, losses, held = choose_penalty(x, y, groups, seed=seed)
+        penalty = penalties[kind]
+        held_out = held_out_probabilities(x, y, groups, seed=seed,
+                                          penalties=sorted({*PENALTIES, penalty}))
+        held = held_out[penalty]
         models[kind] = fit_logistic(x, y, penalty)
         table = reliability(held, y)
         report[kind] = {"samples": int(len(y)), "covered": int(y.sum()), "penalty": penalty,
-                        "cv_log_loss": {str(k): round(v, 4) for k, v in losses.items()},
+                        "cv_log_loss": {str(k): round(log_loss(p, y), 4)
+                                        for k, p in held_out.items()},
                         "cv_accuracy": round(float(((held >= 0.5) == y).mean()), 4),
                         "cv_reliability": table,
                         "cv_ece": round(expected_calibration_error(table), 4)}
