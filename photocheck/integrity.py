@@ -7,8 +7,9 @@ nose was. A verdict on such pixels is a verdict on the damage. So before :mod:`p
 decodes pixels with Pillow it runs the data through a strict decoder here, and damage becomes a
 :class:`~photocheck.errors.PhotocheckError` (``truncated`` or ``corrupt``) instead of a photo.
 
-* **JPEG** (and the first picture of an MPO): decoded once more by libjpeg-turbo through
-  ``simplejpeg`` in strict mode, which turns the first libjpeg *warning* into an error. Each
+* **JPEG** (and the first picture of an MPO): decoded by libjpeg-turbo through ``simplejpeg``
+  in strict mode, which turns the first libjpeg *warning* into an error (for an RGB or grey JPEG
+  that decode is also the picture :mod:`photocheck.load` uses: :func:`decode_jpeg_checked`). Each
   warning kind is classified by :func:`classify_jpeg_warning`. One kind is harmless and common in
   old scanner archives: *extraneous bytes before a marker*. Between header segments (before the
   scan, or between the scans of a progressive file) such bytes are cut out by a marker walk and the

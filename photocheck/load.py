@@ -16,9 +16,13 @@ format, add its Pillow format id to :data:`SUPPORTED_FORMATS`.
 Damage that Pillow decodes without a word (a JPEG cut short with an end marker appended, a header
 claiming another size, scrambled scan data, a PNG chunk whose checksum fails) is refused as
 ``truncated`` / ``corrupt`` by the strict checks of :mod:`photocheck.integrity`, run on the encoded
-data before any pixel is decoded; a verdict on such pixels would be a verdict on the damage.
+data before any pixel is used; a verdict on such pixels would be a verdict on the damage. For an
+RGB or grey JPEG the strict libjpeg decode *is* the decode: it runs at the scale Pillow's draft
+would pick, with Pillow's settings, and gives Pillow's pixels bit for bit, so the file is decoded
+once. Pillow decodes everything else (CMYK/YCCK JPEGs, a JPEG whose strict decode stopped on
+tolerated padding, every other format); EXIF orientation is applied the same way to both.
 
-Pillow, numpy and simplejpeg (libjpeg-turbo, for the strict JPEG check) only; no OpenCV here.
+Pillow, numpy and simplejpeg (libjpeg-turbo: the strict JPEG check and decode) only; no OpenCV here.
 """
 
 from __future__ import annotations
