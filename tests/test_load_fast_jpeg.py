@@ -53,12 +53,16 @@ def photo(width: int = 600, height: int = 800) -> Image.Image:
     return CLEAR_RGB.resize((width, height), Image.Resampling.BICUBIC)
 
 
-@pytest.fixture
-def pillow_jpeg_decoder_fails(monkeypatch):
+def forbid_pillow_jpeg_decode(monkeypatch) -> None:
     """Any pixel decode by Pillow's JPEG plugin raises: only the one-decode path can succeed."""
     def refuse(self, *args, **kwargs):
         raise AssertionError("Pillow decoded the JPEG's pixels")
     monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "load", refuse)
+
+
+@pytest.fixture
+def pillow_jpeg_decoder_fails(monkeypatch):
+    forbid_pillow_jpeg_decode(monkeypatch)
 
 
 VARIANTS = {
@@ -125,6 +129,15 @@ def test_padding_before_the_end_marker_is_decoded_by_pillow():
     data = encode(photo(), quality=90)
     padded = data[:-2] + b"\x00" * 5 + data[-2:]  # tolerated: zero padding after the scan
     np.testing.assert_array_equal(load(padded, 200).rgb, pillow_decode(data, 200))
+
+
+def test_stray_bytes_between_header_segments_still_take_the_one_decode_path(monkeypatch):
+    data = encode(photo(), quality=90)
+    quantisation = data.index(b"\xff\xdb")
+    quirky = data[:quantisation] + b"\x00\x12\x34" + data[quantisation:]  # cut out, tolerated
+    expected = pillow_decode(quirky, 200)
+    forbid_pillow_jpeg_decode(monkeypatch)
+    np.testing.assert_array_equal(load(quirky, 200).rgb, expected)
 
 
 def test_truncated_jpeg_is_still_truncated():
