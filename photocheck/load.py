@@ -472,11 +472,12 @@ def _apply_orientation(img: Image.Image,
     pixels = img if pixels is None else pixels
     try:
         orientation = img.getexif().get(_ORIENTATION_TAG, 1)
+        transposition = _TRANSPOSITIONS.get(orientation)  # TypeError for an unhashable value
     except Exception:
         return pixels, False
-    if orientation not in _TRANSPOSITIONS:
+    if transposition is None:
         return pixels, False
-    return pixels.transpose(_TRANSPOSITIONS[orientation]), orientation in _SWAPPING_ORIENTATIONS
+    return pixels.transpose(transposition), orientation in _SWAPPING_ORIENTATIONS
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:
