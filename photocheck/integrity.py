@@ -7,8 +7,9 @@ nose was. A verdict on such pixels is a verdict on the damage. So before :mod:`p
 decodes pixels with Pillow it runs the data through a strict decoder here, and damage becomes a
 :class:`~photocheck.errors.PhotocheckError` (``truncated`` or ``corrupt``) instead of a photo.
 
-* **JPEG** (and the first picture of an MPO): decoded once more by libjpeg-turbo through
-  ``simplejpeg`` in strict mode, which turns the first libjpeg *warning* into an error. Each
+* **JPEG** (and the first picture of an MPO): decoded by libjpeg-turbo through ``simplejpeg``
+  in strict mode, which turns the first libjpeg *warning* into an error (for an RGB or grey JPEG
+  that decode is also the picture :mod:`photocheck.load` uses: :func:`decode_jpeg_checked`). Each
   warning kind is classified by :func:`classify_jpeg_warning`. One kind is harmless and common in
   old scanner archives: *extraneous bytes before a marker*. Between header segments (before the
   scan, or between the scans of a progressive file) such bytes are cut out by a marker walk and the
@@ -21,7 +22,9 @@ decodes pixels with Pillow it runs the data through a strict decoder here, and d
 * WebP, BMP, TIFF and GIF carry no checksum over their pixel data; Pillow already refuses the
   truncations and broken streams their decoders report (tested in ``tests/test_load.py``).
 
-Pure functions over ``bytes``; the decoder's output is thrown away.
+Pure functions over ``bytes``. For a JPEG :mod:`photocheck.load` is about to decode anyway,
+:func:`decode_jpeg_checked` returns the strict decode's pixels at the scale Pillow would have
+chosen, so the check costs no second decode; otherwise the decoder's output is thrown away.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import zlib
 from dataclasses import dataclass
 from enum import Enum
 
+import numpy as np
 import simplejpeg
 
 from photocheck.errors import ErrorCode, PhotocheckError
@@ -50,6 +54,8 @@ _SOI, _EOI, _SOS, _TEM = 0xD8, 0xD9, 0xDA, 0x01
 _RESTART_MARKERS = range(0xD0, 0xD8)
 # simplejpeg converts to one of these; CMYK/YCCK files only convert to CMYK.
 _CHECK_COLOURSPACE = {"CMYK": "CMYK", "YCCK": "CMYK"}
+# Colour spaces (simplejpeg's names) whose RGB decode is Pillow's: not CMYK/YCCK.
+_RGB_COLOURSPACES = frozenset({"YCbCr", "RGB", "Gray"})
 
 
 class JpegWarning(str, Enum):
@@ -96,8 +102,26 @@ def check_jpeg(data: bytes) -> list[JpegFinding]:
 
     Raises :class:`PhotocheckError` (codes ``truncated`` or ``corrupt``) and nothing else.
     """
+    return decode_jpeg_checked(data, None)[1]
+
+
+def decode_jpeg_checked(data: bytes,
+                        reduction: int | None) -> tuple[np.ndarray | None, list[JpegFinding]]:
+    """:func:`check_jpeg` whose strict decode also yields the picture, so the data is decoded
+    once: ``(pixels, findings)``.
+
+    ``reduction`` (1, 2, 4 or 8, or None for the check alone): the pixels are 8-bit RGB at
+    ``1/reduction`` of the stored size, sides rounded up, by libjpeg's DCT scaling with the
+    settings Pillow uses (accurate integer IDCT, smooth chroma upsampling); that is exactly what
+    Pillow's ``draft`` decodes, bit for bit with the libjpeg-turbo builds of the pinned wheels
+    (``tests/test_load_fast_jpeg.py``). The pixels are None, and the caller decodes with
+    Pillow, for CMYK/YCCK data (Pillow's own inversion and conversion) and when the strict
+    decode stopped on tolerated padding before the end marker.
+
+    Raises :class:`PhotocheckError` (codes ``truncated`` or ``corrupt``) and nothing else.
+    """
     findings: list[JpegFinding] = []
-    message = _strict_decode_message(data)
+    pixels, message = _strict_decode(data, reduction)
     if message is not None and classify_jpeg_warning(message) is JpegWarning.EXTRANEOUS_BYTES:
         cleaned, stray_runs, _ = _walk_markers(data)
         if stray_runs and stray_runs[0] == _extraneous(message):
@@ -106,13 +130,13 @@ def check_jpeg(data: bytes) -> list[JpegFinding]:
                 JpegWarning.EXTRANEOUS_BYTES,
                 f"{removed} extraneous bytes between header segments (cut out)", True))
             data = cleaned
-            message = _strict_decode_message(data)
+            pixels, message = _strict_decode(data, reduction)
     if message is None:
-        return findings
+        return pixels, findings
     kind = classify_jpeg_warning(message)
     if kind is JpegWarning.EXTRANEOUS_BYTES and _is_padding_before_end(message, data):
         findings.append(JpegFinding(kind, message, True))
-        return findings
+        return None, findings
     if kind is JpegWarning.PREMATURE_END:
         raise PhotocheckError(
             ErrorCode.TRUNCATED,
@@ -124,20 +148,29 @@ def check_jpeg(data: bytes) -> list[JpegFinding]:
     )
 
 
-def _strict_decode_message(data: bytes) -> str | None:
-    """libjpeg's first warning or error for ``data``, or None when it decodes cleanly."""
+def _strict_decode(data: bytes, reduction: int | None) -> tuple[np.ndarray | None, str | None]:
+    """Decode ``data`` strictly: (RGB pixels at ``1/reduction`` scale or None, libjpeg's first
+    warning or error or None when it decodes cleanly); see :func:`decode_jpeg_checked`."""
     try:
-        colourspace = simplejpeg.decode_jpeg_header(data)[2]
-        # Entropy decoding (where damage shows) is done in full at any output scale; grey output
-        # at 1/8 scale skips most of the rest (simplejpeg scales only with a minimum size
-        # given: 12 MP in 15 ms instead of 26 ms).
-        simplejpeg.decode_jpeg(data, colorspace=_CHECK_COLOURSPACE.get(colourspace, "GRAY"),
-                               min_factor=8, min_height=1, min_width=1, strict=True)
+        height, width, colourspace, _ = simplejpeg.decode_jpeg_header(data)
+        if reduction is None or colourspace not in _RGB_COLOURSPACES:
+            # Entropy decoding (where damage shows) is done in full at any output scale; grey
+            # output at 1/8 scale skips most of the rest (simplejpeg scales only with a minimum
+            # size given: 12 MP in 15 ms instead of 26 ms).
+            simplejpeg.decode_jpeg(data, colorspace=_CHECK_COLOURSPACE.get(colourspace, "GRAY"),
+                                   min_factor=8, min_height=1, min_width=1, strict=True)
+            return None, None
+        shape = (-(-height // reduction), -(-width // reduction), 3)
+        # simplejpeg picks the strongest libjpeg scaling of at least min_factor that keeps
+        # both minimum sides: with these, exactly 1/reduction (not 3/8, 5/8, ...).
+        pixels = simplejpeg.decode_jpeg(data, colorspace="RGB", fastdct=False,
+                                        fastupsample=False, min_factor=reduction,
+                                        min_height=shape[0], min_width=shape[1], strict=True)
     except (ValueError, RuntimeError) as exc:
         text = str(exc).strip()
         # libjpeg's messages are fixed templates; anything else is not echoed to users.
-        return text if text.isprintable() and 0 < len(text) <= 120 else type(exc).__name__
-    return None
+        return None, text if text.isprintable() and 0 < len(text) <= 120 else type(exc).__name__
+    return (pixels if pixels.shape == shape else None), None
 
 
 def _extraneous(message: str) -> tuple[int, int] | None:

@@ -16,9 +16,13 @@ format, add its Pillow format id to :data:`SUPPORTED_FORMATS`.
 Damage that Pillow decodes without a word (a JPEG cut short with an end marker appended, a header
 claiming another size, scrambled scan data, a PNG chunk whose checksum fails) is refused as
 ``truncated`` / ``corrupt`` by the strict checks of :mod:`photocheck.integrity`, run on the encoded
-data before any pixel is decoded; a verdict on such pixels would be a verdict on the damage.
+data before any pixel is used; a verdict on such pixels would be a verdict on the damage. For an
+RGB or grey JPEG the strict libjpeg decode *is* the decode: it runs at the scale Pillow's draft
+would pick, with Pillow's settings, and gives Pillow's pixels bit for bit, so the file is decoded
+once. Pillow decodes everything else (CMYK/YCCK JPEGs, a JPEG whose strict decode stopped on
+tolerated padding, every other format); EXIF orientation is applied the same way to both.
 
-Pillow, numpy and simplejpeg (libjpeg-turbo, for the strict JPEG check) only; no OpenCV here.
+Pillow, numpy and simplejpeg (libjpeg-turbo: the strict JPEG check and decode) only; no OpenCV here.
 """
 
 from __future__ import annotations
@@ -33,11 +37,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 import numpy as np
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, UnidentifiedImageError
 
 from photocheck.errors import ErrorCode, PhotocheckError
 from photocheck.limits import check_bytes, read_at_most
-from photocheck.integrity import check_jpeg, check_png
+from photocheck.integrity import check_png, decode_jpeg_checked
 
 #: Pillow format ids tried when opening files and bytes; anything else is ``not_an_image``.
 #: (Multi-picture JPEGs open through the "JPEG" plugin and report format "MPO".)
@@ -56,6 +60,16 @@ _BACKGROUND = (255, 255, 255)
 
 _ORIENTATION_TAG = ExifTags.Base.Orientation  # 0x0112
 _SWAPPING_ORIENTATIONS = frozenset({5, 6, 7, 8})  # the ones that rotate by 90 degrees
+# EXIF orientation -> the transposition that makes the picture upright (ImageOps.exif_transpose's)
+_TRANSPOSITIONS = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 _SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N"})
 
@@ -252,14 +266,17 @@ def _load_encoded(
             fmt, mode = img.format, img.mode
             width, height = img.size
             _check_pixel_count(width, height, max_pixels, fmt)
-            _check_integrity(data, fmt)
+            reduction = _draft_reduction(width, height, working_min_side)
+            pixels = _check_integrity(data, fmt, mode, reduction)
             try:
-                if fmt in ("JPEG", "MPO"):
-                    # Let libjpeg decode at 1/2, 1/4 or 1/8 scale; Pillow picks the largest
-                    # reduction that keeps *both* sides >= the requested size.
-                    img.draft("RGB", (working_min_side, working_min_side))
-                img.load()
-                upright, swapped = _apply_orientation(img)
+                if pixels is not None:  # the strict check's decode is the picture
+                    decoded = Image.fromarray(pixels)
+                else:
+                    if fmt in ("JPEG", "MPO"):
+                        img.draft("RGB", (working_min_side, working_min_side))
+                    img.load()
+                    decoded = img
+                upright, swapped = _apply_orientation(img, decoded)
                 rgb = _to_rgb(upright)
             except PhotocheckError:
                 raise
@@ -270,12 +287,24 @@ def _load_encoded(
     return _finish(rgb, original_size, working_max_side, fmt, mode)
 
 
-def _check_integrity(data: bytes, fmt: str | None) -> None:
-    """Refuse damage Pillow would decode without a word (see :mod:`photocheck.integrity`)."""
+def _draft_reduction(width: int, height: int, working_min_side: int) -> int:
+    """The JPEG scale divisor (1, 2, 4 or 8) Pillow's ``draft`` picks: the largest reduction
+    that keeps *both* sides >= ``working_min_side``."""
+    fits = min(width // working_min_side, height // working_min_side)
+    return next(divisor for divisor in (8, 4, 2, 1) if fits >= divisor or divisor == 1)
+
+
+def _check_integrity(data: bytes, fmt: str | None, mode: str | None,
+                     reduction: int) -> np.ndarray | None:
+    """Refuse damage Pillow would decode without a word (see :mod:`photocheck.integrity`).
+
+    For a JPEG Pillow would read as RGB or grey, the strict decode is the picture: returned
+    as RGB at ``1/reduction`` scale (None: decode with Pillow)."""
     if fmt in ("JPEG", "MPO"):
-        check_jpeg(data)
-    elif fmt == "PNG":
+        return decode_jpeg_checked(data, reduction if mode in ("RGB", "L") else None)[0]
+    if fmt == "PNG":
         check_png(data)
+    return None
 
 
 def _unidentified(data: bytes) -> PhotocheckError:
@@ -430,20 +459,25 @@ def _check_pixel_count(width: int, height: int, max_pixels: int, fmt: str | None
         )
 
 
-def _apply_orientation(img: Image.Image) -> tuple[Image.Image, bool]:
-    """Rotate/flip per the EXIF Orientation tag; also say whether width and height swapped.
+def _apply_orientation(img: Image.Image,
+                       pixels: Image.Image | None = None) -> tuple[Image.Image, bool]:
+    """Rotate/flip ``pixels`` (default: ``img`` itself) per ``img``'s EXIF Orientation tag;
+    also say whether width and height swapped.
 
-    The tag is read with the same ``getexif()`` call ``ImageOps.exif_transpose`` uses, so the
-    reported swap always matches what was done. A damaged EXIF block that cannot even be parsed
-    is ignored (image taken as upright) rather than rejecting a photo whose pixels are fine.
+    The tag is read with the same ``getexif()`` call ``ImageOps.exif_transpose`` uses, and the
+    same transposition is applied, so the reported swap always matches what was done. A damaged
+    EXIF block that cannot even be parsed is ignored (image taken as upright) rather than
+    rejecting a photo whose pixels are fine.
     """
+    pixels = img if pixels is None else pixels
     try:
         orientation = img.getexif().get(_ORIENTATION_TAG, 1)
+        transposition = _TRANSPOSITIONS.get(orientation)  # TypeError for an unhashable value
     except Exception:
-        return img, False
-    if orientation not in range(2, 9):
-        return img, False
-    return ImageOps.exif_transpose(img), orientation in _SWAPPING_ORIENTATIONS
+        return pixels, False
+    if transposition is None:
+        return pixels, False
+    return pixels.transpose(transposition), orientation in _SWAPPING_ORIENTATIONS
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:
