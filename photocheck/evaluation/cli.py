@@ -168,7 +168,9 @@ def train_visibility_command(
     from .visibility_train import dump, train_visibility
 
     records = train_visibility(labels, weights, seed=seed, variants=variants, folds=folds)
-    weights.with_suffix(".json").write_text(dump(records[0]) + "\n", encoding="utf-8")
+    # The record names its weights by SHA-256, not by where this machine wrote them.
+    record = {key: value for key, value in records[0].items() if key != "path"}
+    weights.with_suffix(".json").write_text(dump(record) + "\n", encoding="utf-8")
     for record in records:
         held = record["excluded_source"]
         out.print(f"written: {record['path']}" + (f" (without {held})" if held else "") +

@@ -664,15 +664,13 @@ def expression(rgb, points, rng, pool, *, kind: str | None = None):
     if kind in ("teeth", "grimace"):
         gap = rng.uniform(0.03, 0.08) * scale
         upper, lower = p[list(UPPER_INNER_LIP)], p[list(LOWER_INNER_LIP)]
-        anchors = np.concatenate([upper[1:-1], lower[1:-1]])
-        bow = np.sin(np.linspace(0, np.pi, len(upper)))[1:-1]  # open most in the middle
-        shifts = np.concatenate([np.stack([0 * bow, -0.4 * gap * bow], axis=1),
-                                 np.stack([0 * bow, 0.6 * gap * bow], axis=1)])
-        out = _displace(out, anchors, shifts, 0.04 * scale)
-        full_bow = np.sin(np.linspace(0, np.pi, len(upper)))
-        moved_upper = upper + np.stack([0 * full_bow, -0.4 * gap * full_bow], axis=1)
-        moved_lower = lower + np.stack([0 * full_bow, 0.6 * gap * full_bow], axis=1)
-        out = _teeth(out, moved_upper, moved_lower, scale, rng)
+        opening = np.sin(np.linspace(0, np.pi, len(upper)))  # open most in the middle
+        still = np.zeros_like(opening)
+        up = np.stack([still, -0.4 * gap * opening], axis=1)
+        down = np.stack([still, 0.6 * gap * opening], axis=1)
+        out = _displace(out, np.concatenate([upper[1:-1], lower[1:-1]]),
+                        np.concatenate([up[1:-1], down[1:-1]]), 0.04 * scale)
+        out = _teeth(out, upper + up, lower + down, scale, rng)
     return out, np.zeros(rgb.shape[:2], np.float32)
 
 
