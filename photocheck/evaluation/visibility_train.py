@@ -11,9 +11,9 @@ glasses), half are turned or lit from one side afterwards (``pose_and_light``), 
 gets a random photo degradation (exposure, colour, blur, noise, JPEG, face width 80-260 px).
 The face is then found again on the result, exactly as the checker would, and each feature's
 patch is labelled covered (>= ``COVERED`` of its outline hidden) or visible (<= ``VISIBLE``);
-features in between are not used. One logistic model per feature kind is fitted by Newton's method with an L2 penalty
-(:data:`PENALTY`; the record also gives the log loss of other penalties, cross-validated by
-person).
+features in between are not used. One logistic model per feature kind is fitted by Newton's
+method with an L2 penalty (:data:`PENALTY`; the record also gives the log loss of other
+penalties, cross-validated by person).
 
 Everything is seeded: the same inputs and seed give the same weights (SHA-256 printed). Training
 needs numpy and OpenCV only and is never run by CI.
