@@ -455,6 +455,10 @@ def show_policy(policy: PolicyOption = None, profile: ProfileOption = None,
                       _bounds(rule.review_below, rule.review_above, lang),
                       words("cli.yes" if rule.needs_face else "cli.no"))
     out.print(table)
+    for rule in active.rules:
+        if rule.card_measure is not None:
+            out.print(Text(words("cli.policy_on_card").format(
+                reason=rule.reason.value, measure=rule.measure, card_measure=rule.card_measure)))
     colour = active.background_colour
     if colour is not None:
         degrees = words("ui.unit.deg")

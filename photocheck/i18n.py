@@ -368,6 +368,8 @@ ID: dict[str, str] = {
     "cli.policy_measure": "Ukuran",
     "cli.policy_unit": "Satuan",
     "cli.policy_face": "Perlu wajah",
+    "cli.policy_on_card": ("Pada foto KTP utuh, aturan {reason} membaca {card_measure} "
+                           "sebagai ganti {measure}."),
     "cli.policy_decides": "Diputuskan bila",
     "cli.policy_review": "Diperiksa bila",
     "cli.yes": "ya",
@@ -833,6 +835,8 @@ EN: dict[str, str] = {
     "cli.policy_measure": "Measure",
     "cli.policy_unit": "Unit",
     "cli.policy_face": "Needs a face",
+    "cli.policy_on_card": ("On a photo of a whole card, the {reason} rule reads {card_measure} "
+                           "instead of {measure}."),
     "cli.policy_decides": "Decided when",
     "cli.policy_review": "Review when",
     "cli.yes": "yes",

@@ -180,6 +180,8 @@ def test_policy_command_shows_the_rules():
     assert policy.name in result.stdout and policy.version in result.stdout
     for rule in policy.rules:
         assert rule.measure in result.stdout
+        if rule.card_measure is not None:  # what the rule reads on a photo of a whole card
+            assert f"membaca {rule.card_measure} sebagai ganti {rule.measure}" in result.stdout
     assert "edge_blur_px" in result.stdout and "> 2" in result.stdout
 
 

@@ -359,6 +359,7 @@ def test_policy_lists_the_rules_in_force(client):
         (rule.reason.value, rule.measure) for rule in policy.rules]
     blur = next(r for r in body["rules"] if r["measure"] == "edge_blur_px")
     assert blur["unit"] == "px" and blur["eligible_above"] is not None
+    assert blur["card_measure"] == "card_portrait_blur_px"  # what it reads on a whole card
 
 
 @pytest.mark.parametrize("lang", i18n.LANGUAGES)

@@ -396,6 +396,7 @@ async def policy_route(service: ServiceDep) -> PolicyInfo:
         description=policy.description,
         fitted_on=" ".join(policy.fitted_on.split()),
         rules=[PolicyRule(reason=rule.reason.value, measure=rule.measure,
+                          card_measure=rule.card_measure,
                           unit=unit_of(rule.measure), needs_face=rule.needs_face,
                           eligible_below=rule.eligible_below,
                           eligible_above=rule.eligible_above,

@@ -99,6 +99,8 @@ class Health(_Frozen):
 class PolicyRule(_Frozen):
     reason: str
     measure: str
+    card_measure: str | None = Field(
+        None, description="On a photo of a whole card, the measure the rule reads instead")
     unit: str
     needs_face: bool
     eligible_below: float | None
