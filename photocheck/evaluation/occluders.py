@@ -561,7 +561,7 @@ LOWER_OUTER_LIP = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291)
 UPPER_INNER_LIP = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308)
 LOWER_INNER_LIP = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308)
 MOUTH_CORNERS = (61, 291)
-EXPRESSIONS = ("pressed_lips", "smile", "frown", "teeth", "grimace")
+EXPRESSIONS = ("pressed_lips", "smile", "frown", "teeth", "grimace", "open_mouth")
 
 
 def _height_along(line: np.ndarray, xs: np.ndarray) -> np.ndarray:
@@ -594,10 +594,11 @@ def _displace(rgb: np.ndarray, anchors: np.ndarray, shifts: np.ndarray, sigma: f
 
 
 def _teeth(rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray, scale: float,
-           rng: np.random.Generator) -> np.ndarray:
+           rng: np.random.Generator, *, rows_share: float = 0.55) -> np.ndarray:
     """Paint an open mouth between the ``upper`` and ``lower`` inner lip lines (K, 2 each, the
     same columns): a row of teeth under the upper lip (and often over the lower), separated by
-    thin shadows, with the dark of the mouth between the rows."""
+    thin shadows, with the dark of the mouth between the rows. ``rows_share``: the share of
+    the opening's height (0-1) the upper row fills (small for a mouth wide open)."""
     height, width = rgb.shape[:2]
     polygon = np.concatenate([upper, lower[::-1]])
     mouth = _poly((height, width), polygon).astype(bool)
@@ -607,7 +608,8 @@ def _teeth(rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray, scale: float,
     top, bottom = _height_along(upper, xs), _height_along(lower, xs)
     depth = (ys - top) / np.maximum(bottom - top, 1.0)  # 0 at the upper lip, 1 at the lower
     both_rows = rng.random() < 0.6
-    tooth = (depth < 0.55) | ((depth > 0.62) if both_rows else np.zeros_like(depth, bool))
+    lower_row = depth > rows_share + 0.07 if rows_share >= 0.5 else depth > 1 - rows_share / 2
+    tooth = (depth < rows_share) | (lower_row if both_rows else np.zeros_like(depth, bool))
     brightness = rng.uniform(190, 245)
     enamel = brightness * np.array([1.0, rng.uniform(0.93, 0.99), rng.uniform(0.8, 0.93)])
     centre_x = float(upper[:, 0].mean())
@@ -629,8 +631,9 @@ def _teeth(rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray, scale: float,
 def expression(rgb, points, rng, pool, *, kind: str | None = None):
     """Not occlusion (LABELS.md: aesthetic): a facial expression drawn by moving the lips
     along the mesh: lips pressed or rolled in (little red left), a smile or a frown (corners up
-    or down), bared teeth, or a grimace (teeth with the corners pulled wide). The mouth is
-    there to be seen in every one of them."""
+    or down), bared teeth, a grimace (teeth with the corners pulled wide), or a mouth wide
+    open (talking, a yawn, a scream: dark inside, the teeth at its edges). The mouth is there
+    to be seen in every one of them."""
     kind = kind or EXPRESSIONS[int(rng.integers(len(EXPRESSIONS)))]
     p = points[:, :2].astype(np.float64)
     scale = _face_scale(points)
@@ -661,8 +664,9 @@ def expression(rgb, points, rng, pool, *, kind: str | None = None):
     out = rgb
     if anchors:
         out = _displace(rgb, np.concatenate(anchors), np.concatenate(shifts), sigma)
-    if kind in ("teeth", "grimace"):
-        gap = rng.uniform(0.03, 0.08) * scale
+    if kind in ("teeth", "grimace", "open_mouth"):
+        wide_open = kind == "open_mouth"
+        gap = rng.uniform(0.1, 0.2) * scale if wide_open else rng.uniform(0.03, 0.08) * scale
         upper, lower = p[list(UPPER_INNER_LIP)], p[list(LOWER_INNER_LIP)]
         opening = np.sin(np.linspace(0, np.pi, len(upper)))  # open most in the middle
         still = np.zeros_like(opening)
@@ -670,7 +674,8 @@ def expression(rgb, points, rng, pool, *, kind: str | None = None):
         down = np.stack([still, 0.6 * gap * opening], axis=1)
         out = _displace(out, np.concatenate([upper[1:-1], lower[1:-1]]),
                         np.concatenate([up[1:-1], down[1:-1]]), 0.04 * scale)
-        out = _teeth(out, upper + up, lower + down, scale, rng)
+        out = _teeth(out, upper + up, lower + down, scale, rng,
+                     rows_share=rng.uniform(0.1, 0.3) if wide_open else 0.55)
     return out, np.zeros(rgb.shape[:2], np.float32)
 
 
