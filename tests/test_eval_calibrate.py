@@ -105,6 +105,15 @@ def test_policy_toml_round_trips():
     assert loaded.processing == fitted.processing
     assert dict(loaded.measure_params) == dict(fitted.measure_params)
     assert (loaded.version, loaded.fitted_on) == ("2099.1.0", 'synthetic "quoted" set')
+    assert loaded.card == fitted.card is not None  # a calibrated policy still judges cards
+
+
+def test_policy_toml_round_trips_a_capture_policy():
+    capture = Policy.load("capture")
+    loaded = Policy.from_toml(policy_toml(capture))
+    assert loaded.kind == capture.kind == "capture"
+    assert loaded.background_colour == capture.background_colour is not None
+    assert loaded.rules == capture.rules and loaded.card == capture.card
 
 
 def test_rescore_uses_only_the_stored_measures():

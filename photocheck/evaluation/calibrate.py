@@ -35,7 +35,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from ..policy import Policy, Rule
+from ..policy import DEFECT_KEYS, Policy, Rule
 from ..schema import Reason, RequestReason
 from .score import Item
 
@@ -210,14 +210,22 @@ def policy_toml(policy: Policy) -> str:
         f"version = {_toml(policy.version)}",
         f"description = {_toml(policy.description)}",
         f"fitted_on = {_toml(policy.fitted_on)}",
+        f"kind = {_toml(policy.kind)}",
         "",
         "[processing]",
-        *(f"{f.name} = {_toml(getattr(policy.processing, f.name))}"
-          for f in dataclasses.fields(policy.processing)),
+        *_fields(policy.processing),
         "",
         "[measures]",
         *(f"{key} = {_toml(value)}" for key, value in policy.measure_params.items()),
     ]
+    if policy.card is not None:
+        lines += ["", "[card]", *_fields(policy.card)]
+    colour = policy.background_colour
+    if colour is not None:
+        lines += ["", "[background_colour]",
+                  *(line for line in _fields(colour) if not line.startswith("hue_deg ")),
+                  "", "[background_colour.hue_deg]",
+                  *(f"{name} = {_toml(hue)}" for name, hue in colour.hue_deg.items())]
     for rule in policy.rules:
         lines += ["", "[[rules]]", f"reason = {_toml(rule.reason.value)}",
                   f"measure = {_toml(rule.measure)}"]
@@ -227,9 +235,18 @@ def policy_toml(policy: Policy) -> str:
             lines.append(f"card_measure = {_toml(rule.card_measure)}")
         for name in ("eligible_below", "eligible_above", "review_below", "review_above"):
             value = getattr(rule, name)
-            if value is not None:
-                lines.append(f"{name} = {_toml(value)}")
+            if value is not None:  # the decisive bounds by their neutral names: any kind reads them
+                lines.append(f"{_NEUTRAL_NAME.get(name, name)} = {_toml(value)}")
     return "\n".join(lines) + "\n"
+
+
+_NEUTRAL_NAME = {field_name: alias for alias, field_name in DEFECT_KEYS.items()}
+
+
+def _fields(settings) -> list[str]:
+    """``key = value`` lines of a settings dataclass's fields."""
+    return [f"{f.name} = {_toml(getattr(settings, f.name))}"
+            for f in dataclasses.fields(settings)]
 
 
 def _toml(value) -> str:
