@@ -550,9 +550,11 @@ def headscarf(rgb, points, rng, pool):
 
 
 def closed_eyes(rgb, points, rng, pool):
-    """Not occlusion (LABELS.md: aesthetic): one or both eyes closed."""
+    """Not occlusion (LABELS.md: aesthetic): one or both eyes closed, or the lids half down (a
+    blink, a downcast look)."""
     eyes = (("right", "left"), ("right",), ("left",))[int(rng.integers(3))]
-    return degrade.close_eyes(rgb, points, eyes), np.zeros(rgb.shape[:2], np.float32)
+    closed = 1.0 if rng.random() < 0.5 else float(rng.uniform(0.5, 0.9))
+    return degrade.close_eyes(rgb, points, eyes, closed), np.zeros(rgb.shape[:2], np.float32)
 
 
 # Lips (Face Mesh): outer and inner contours, upper and lower, each from corner to corner.

@@ -848,7 +848,7 @@ def lid_line(landmarks: np.ndarray, corners: tuple[int, int], lid: tuple[int, ..
 
 
 def close_eyes(rgb: np.ndarray, landmarks: np.ndarray,
-               eyes: tuple[str, ...] = ("right", "left")) -> np.ndarray:
+               eyes: tuple[str, ...] = ("right", "left"), closed: float = 1.0) -> np.ndarray:
     """Closed eyes (the subject's ``eyes``): each upper lid slides down until its lash line
     rests on the lower lid.
 
@@ -857,7 +857,8 @@ def close_eyes(rgb: np.ndarray, landmarks: np.ndarray,
     lid gap high) moves down by that column's lid gap, unchanged, so the lash line lands on the
     lower lid; the skin between the brow and that band stretches to follow (the lid unfolds).
     Nothing of the eye opening (white, iris) is left; the brow, the lower lid and everything
-    outside the corners stay where they were."""
+    outside the corners stay where they were. ``closed`` < 1 lowers each lid by that share of
+    its gap only (eyes half shut, or looking down): the lower part of the opening still shows."""
     out = rgb.copy()
     for corners, upper, lower, brow in (EYE_OUTLINES[eye] for eye in eyes):
         left, right = landmarks[list(corners), 0].min(), landmarks[list(corners), 0].max()
@@ -865,7 +866,10 @@ def close_eyes(rgb: np.ndarray, landmarks: np.ndarray,
         cols = np.arange(x0, x1, dtype=np.float64)
         up, low = (lid_line(landmarks, corners, lid, cols) for lid in (upper, lower))
         gap = np.maximum(low - up, 0.0)
-        shift = gap + LID_DROP_PX * np.clip(gap, 0.0, 1.0)  # no shift beyond the corners
+        if closed >= 1.0:  # the lash line rests on the lower lid; no shift beyond the corners
+            shift = gap + LID_DROP_PX * np.clip(gap, 0.0, 1.0)
+        else:  # lowered part of the way: the lower part of the opening still shows
+            shift = closed * gap
         band = LID_BAND * gap.max()
         top = float(np.floor(landmarks[list(brow), 1].max()))  # lower edge of the brow
         band_top = up - band + shift  # where the band's upper edge lands
