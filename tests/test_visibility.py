@@ -13,6 +13,7 @@ from PIL import Image
 from photocheck import Checker, Decision, ErrorCode, Reason
 from photocheck.detect import VISIBILITY_MODEL, FaceFinder, models_dir
 from photocheck.evaluation import occluders
+from photocheck.evaluation.synth import degrade
 from photocheck.evaluation.score import wilson
 from photocheck.evaluation.visibility_train import fit_logistic, reliability
 from photocheck.visibility import (FEATURES, DESCRIPTOR_SIZE, VisibilityModel, lbp_histogram,
@@ -145,6 +146,21 @@ def test_bared_teeth_are_light_with_dark_gaps_between_the_lips():
     assert light.mean() > 0.6
     assert (out[24:38, 45:75].mean(axis=2) < 100).any()  # between teeth, or the mouth inside
     assert np.array_equal(out[:10], skin[:10])  # nothing painted outside the lips
+
+
+def test_half_shut_lids_leave_the_lower_part_of_the_eye(astronaut):
+    rgb, points = astronaut
+
+    def changed(image: np.ndarray) -> np.ndarray:
+        return np.abs(image.astype(np.int16) - rgb).max(axis=2) > 12
+
+    shut = changed(degrade.close_eyes(rgb, points, ("right",)))
+    half = changed(degrade.close_eyes(rgb, points, ("right",), closed=0.5))
+    assert 0 < half.sum() < shut.sum()
+    lower_lid_row = int(points[145, 1])  # the lower lid's middle: shut covers it, half does not
+    column = int(points[145, 0])
+    assert shut[lower_lid_row - 2: lower_lid_row, column - 2: column + 3].any()
+    assert not half[lower_lid_row - 2: lower_lid_row, column - 2: column + 3].all()
 
 
 def test_coverage_labels_follow_what_the_occluder_hides(astronaut):
