@@ -610,6 +610,8 @@ def _teeth(rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray, scale: float,
     top, bottom = _height_along(upper, xs), _height_along(lower, xs)
     depth = (ys - top) / np.maximum(bottom - top, 1.0)  # 0 at the upper lip, 1 at the lower
     both_rows = rng.random() < 0.6
+    # The lower row: just under the upper one when the teeth nearly meet (a bite, a grimace),
+    # along the lower lip when the mouth is wide open.
     lower_row = depth > rows_share + 0.07 if rows_share >= 0.5 else depth > 1 - rows_share / 2
     tooth = (depth < rows_share) | (lower_row if both_rows else np.zeros_like(depth, bool))
     brightness = rng.uniform(190, 245)
